@@ -1,0 +1,49 @@
+# kd: a KD-style console kernel debugger client.
+GO        ?= go
+PKGS      := ./...
+FUZZTIME  ?= 30s
+BIN       := bin
+
+.DEFAULT_GOAL := build
+
+.PHONY: build run test unit vet fmt-check cross smoke fuzz bench ci
+
+build:
+	$(GO) build -o $(BIN)/ ./cmd/...
+
+# The console on the embedded simulator.
+run: build
+	./$(BIN)/kd -k sim
+
+# Every test: formatting, vet, unit tests with the race detector, cross builds
+# and the end-to-end smoke test of kd against kdsim over a Unix socket.
+test: fmt-check vet unit cross smoke
+
+unit:
+	$(GO) test -race -count=1 $(PKGS)
+
+vet:
+	$(GO) vet $(PKGS)
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+cross:
+	GOOS=windows GOARCH=amd64 $(GO) build -o /dev/null $(PKGS)
+	GOOS=darwin GOARCH=arm64 $(GO) build -o /dev/null $(PKGS)
+
+smoke: build
+	./scripts/smoke.sh
+
+# Run every fuzz target for FUZZTIME each.
+fuzz:
+	@set -e; for pkg in $$($(GO) list ./...); do \
+	  for f in $$($(GO) test -list 'Fuzz.*' $$pkg | grep '^Fuzz'); do \
+	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg; \
+	  done; done
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+
+ci: test
