@@ -1,0 +1,274 @@
+package kdproto
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Engine errors. Callers branch on them with errors.Is.
+var (
+	// ErrNoAck means a data packet was retransmitted Options.Retries times
+	// without an acknowledgement.
+	ErrNoAck = errors.New("kdproto: target did not acknowledge the packet")
+	// ErrNoReply means the target acknowledged a request but never answered it.
+	ErrNoReply = errors.New("kdproto: target acknowledged the request but sent no reply")
+	// ErrResyncInterrupted means a request was cut off by a RESET twice.
+	ErrResyncInterrupted = errors.New("kdproto: request interrupted by a resynchronisation")
+	// ErrResyncFailed means no RESET came back from the target.
+	ErrResyncFailed = errors.New("kdproto: target did not answer the RESET packets")
+	// ErrTargetRunning means a request was made while the target runs; it
+	// would be eaten by the target's break-in poll.
+	ErrTargetRunning = errors.New("kdproto: target is running")
+	// ErrClosed means the engine was closed or the link is gone.
+	ErrClosed = errors.New("kdproto: connection closed")
+	// ErrTooManyResends means the target asked for the same packet again and
+	// again without ever accepting it.
+	ErrTooManyResends = errors.New("kdproto: target keeps asking for a resend")
+)
+
+// RequestError describes a failed request: which API, which packet id and why.
+type RequestError struct {
+	API API
+	ID  uint32
+	Err error
+}
+
+func (e *RequestError) Error() string {
+	return fmt.Sprintf("%s request (id %08x): %v", e.API, e.ID, e.Err)
+}
+
+// Unwrap returns the cause.
+func (e *RequestError) Unwrap() error { return e.Err }
+
+// Options configure an Engine. Zero values select the defaults.
+type Options struct {
+	// AckTimeout is how long to wait for an ACK before retransmitting (default 2s).
+	AckTimeout time.Duration
+	// ReplyTimeout bounds the wait for a reply once a request is acknowledged (default 5s).
+	ReplyTimeout time.Duration
+	// Retries is how many times a packet is retransmitted after ACK timeouts (default 8).
+	Retries int
+	// MaxPacket caps the payload the engine accepts (default MaxPacketSize).
+	MaxPacket int
+	// WriteTimeout bounds one write when the link supports write deadlines (default 5s).
+	WriteTimeout time.Duration
+	// Trace, when set, receives one record per packet. It can be changed
+	// later with SetTrace.
+	Trace func(TraceRecord)
+}
+
+func (o *Options) defaults() {
+	if o.AckTimeout <= 0 {
+		o.AckTimeout = 2 * time.Second
+	}
+	if o.ReplyTimeout <= 0 {
+		o.ReplyTimeout = 5 * time.Second
+	}
+	if o.Retries <= 0 {
+		o.Retries = 8
+	}
+	if o.MaxPacket <= 0 || o.MaxPacket > 0xFFFF {
+		o.MaxPacket = MaxPacketSize
+	}
+	if o.WriteTimeout <= 0 {
+		o.WriteTimeout = 5 * time.Second
+	}
+}
+
+// TargetState is what the engine knows about the target's execution.
+type TargetState int32
+
+// Target states.
+const (
+	StateUnknown TargetState = iota
+	StateRunning
+	StateStopped
+)
+
+func (s TargetState) String() string {
+	switch s {
+	case StateRunning:
+		return "running"
+	case StateStopped:
+		return "stopped"
+	}
+	return "unknown"
+}
+
+// writeDeadliner is implemented by links that support write deadlines.
+type writeDeadliner interface{ SetWriteDeadline(time.Time) error }
+
+// signal is what the reader goroutine tells the request in flight.
+type signal struct {
+	kind  sigKind
+	id    uint32
+	reply Manipulate
+}
+
+type sigKind int
+
+const (
+	sigAck sigKind = iota
+	sigResend
+	sigReset
+	sigReply
+	sigStateChange
+)
+
+// pending is the request in flight.
+type pending struct {
+	id  uint32
+	api API
+	ch  chan signal
+}
+
+// Engine is the host side of the KD serial protocol over one link. It owns
+// the packet ids, acknowledges the target's packets, retransmits its own,
+// resynchronises with RESET and turns what the target says on its own
+// (state changes, DbgPrint, DbgPrompt) into events.
+//
+// One goroutine reads the link. Request, Resync, BreakIn and AnswerPrompt
+// may be called from any goroutine; requests are serialised.
+type Engine struct {
+	conn io.ReadWriteCloser
+	opts Options
+
+	trace atomic.Pointer[func(TraceRecord)]
+	state atomic.Int32
+
+	wmu  sync.Mutex // serialises writes
+	wbuf []byte
+
+	reqMu sync.Mutex // one request at a time
+
+	mu        sync.Mutex
+	nextID    uint32   // id of the host's next data packet
+	lastRecv  uint32   // id of the last data packet delivered from the target
+	haveLast  bool     // lastRecv is valid
+	pend      *pending // request in flight
+	resyncers []chan struct{}
+	lastStop  []byte // payload of the last state change, to spot repeats
+	resetGen  int    // counts RESETs from the target
+
+	quit      chan struct{} // closed by Close
+	closeOnce sync.Once
+	closeErr  error
+
+	events chan Event
+	done   chan struct{}
+	err    error // why the reader stopped; set before done is closed
+}
+
+// NewEngine starts an engine on conn. Close it to stop the reader goroutine.
+func NewEngine(conn io.ReadWriteCloser, opts Options) *Engine {
+	opts.defaults()
+	e := &Engine{
+		conn:   conn,
+		opts:   opts,
+		nextID: InitialPacketID,
+		events: make(chan Event, 64),
+		done:   make(chan struct{}),
+		quit:   make(chan struct{}),
+	}
+	if opts.Trace != nil {
+		e.SetTrace(opts.Trace)
+	}
+	go e.readLoop()
+	return e
+}
+
+// Events returns the stream of things the target says on its own. It is
+// closed after the link fails or the engine is closed (the last event is
+// then an EventLinkError unless Close was called).
+func (e *Engine) Events() <-chan Event { return e.events }
+
+// Done is closed when the reader goroutine has stopped.
+func (e *Engine) Done() <-chan struct{} { return e.done }
+
+// Err returns why the engine stopped, once Done is closed.
+func (e *Engine) Err() error {
+	select {
+	case <-e.done:
+		return e.err
+	default:
+		return nil
+	}
+}
+
+// SetTrace installs (or, with nil, removes) the packet trace hook.
+func (e *Engine) SetTrace(f func(TraceRecord)) {
+	if f == nil {
+		e.trace.Store(nil)
+		return
+	}
+	e.trace.Store(&f)
+}
+
+// Tracing reports whether a trace hook is installed.
+func (e *Engine) Tracing() bool { return e.trace.Load() != nil }
+
+// State returns what the engine knows about the target's execution.
+func (e *Engine) State() TargetState { return TargetState(e.state.Load()) }
+
+// SetState overrides the known target state (for example StateUnknown after
+// the user asks to talk to a target whatever the engine believes).
+func (e *Engine) SetState(s TargetState) { e.state.Store(int32(s)) }
+
+// Close stops the engine and closes the link.
+func (e *Engine) Close() error {
+	e.closeOnce.Do(func() {
+		close(e.quit)
+		e.closeErr = e.conn.Close()
+	})
+	<-e.done
+	return e.closeErr
+}
+
+func (e *Engine) isClosed() bool {
+	select {
+	case <-e.quit:
+		return true
+	default:
+		return false
+	}
+}
+
+// write sends raw bytes under the write lock.
+func (e *Engine) write(b []byte) error {
+	if wd, ok := e.conn.(writeDeadliner); ok {
+		_ = wd.SetWriteDeadline(time.Now().Add(e.opts.WriteTimeout))
+	}
+	_, err := e.conn.Write(b)
+	return err
+}
+
+// sendControl writes a control packet.
+func (e *Engine) sendControl(t PacketType, id uint32) error {
+	e.wmu.Lock()
+	defer e.wmu.Unlock()
+	e.wbuf = AppendControl(e.wbuf[:0], t, id)
+	e.traceOut(e.wbuf)
+	return e.write(e.wbuf)
+}
+
+// sendRaw writes a prepared packet (used for data packets and retransmissions).
+func (e *Engine) sendRaw(pkt []byte) error {
+	e.wmu.Lock()
+	defer e.wmu.Unlock()
+	e.traceOut(pkt)
+	return e.write(pkt)
+}
+
+// BreakIn sends the break-in byte. It is safe from any goroutine at any time.
+func (e *Engine) BreakIn() error {
+	e.wmu.Lock()
+	defer e.wmu.Unlock()
+	if t := e.trace.Load(); t != nil {
+		(*t)(TraceRecord{Dir: DirOut, Breakin: true, Raw: []byte{BreakinPacketByte}})
+	}
+	return e.write([]byte{BreakinPacketByte})
+}

@@ -1,0 +1,181 @@
+package kdproto
+
+import (
+	"bytes"
+	"errors"
+)
+
+func asPacketError(err error, pe **PacketError) bool { return errors.As(err, pe) }
+
+// readLoop reads the link until it fails or the engine is closed.
+func (e *Engine) readLoop() {
+	r := NewReader(e.conn, e.opts.MaxPacket)
+	var err error
+	for {
+		p, rerr := r.ReadPacket()
+		if rerr != nil {
+			var pe *PacketError
+			if errors.As(rerr, &pe) {
+				// A malformed packet: ask for it again and read on.
+				e.traceBad(rerr)
+				if werr := e.sendControl(PacketTypeResend, 0); werr != nil && e.isClosed() {
+					err = werr
+					break
+				}
+				continue
+			}
+			err = rerr
+			break
+		}
+		e.handle(p)
+	}
+	e.shutdown(err)
+}
+
+func (e *Engine) shutdown(err error) {
+	if e.isClosed() {
+		e.err = ErrClosed
+	} else {
+		e.err = &LinkError{Err: err}
+		select {
+		case e.events <- Event{Kind: EventLinkError, Err: e.err}:
+		default:
+			// The consumer is not keeping up; it still learns of the
+			// failure from Done and Err.
+		}
+	}
+	close(e.done)
+	close(e.events)
+}
+
+// emit delivers an event, waiting for the consumer unless the engine is closed.
+func (e *Engine) emit(ev Event) {
+	select {
+	case e.events <- ev:
+	case <-e.quit:
+	}
+}
+
+// signalPending passes s to the request in flight, if any.
+func (e *Engine) signalPending(s signal) bool {
+	e.mu.Lock()
+	p := e.pend
+	e.mu.Unlock()
+	if p == nil {
+		return false
+	}
+	select {
+	case p.ch <- s:
+		return true
+	default:
+		return false
+	}
+}
+
+func (e *Engine) handle(p Packet) {
+	if p.IsControl() {
+		e.traceIn(p, "")
+		switch p.Type {
+		case PacketTypeAcknowledge:
+			e.signalPending(signal{kind: sigAck, id: p.ID})
+		case PacketTypeResend:
+			e.signalPending(signal{kind: sigResend})
+		case PacketTypeReset:
+			e.onReset()
+		}
+		return
+	}
+	e.mu.Lock()
+	dup := e.haveLast && p.ID == e.lastRecv
+	if !dup {
+		e.lastRecv, e.haveLast = p.ID, true
+	}
+	e.mu.Unlock()
+	if dup {
+		e.traceIn(p, "duplicate dropped")
+	} else {
+		e.traceIn(p, "")
+	}
+	// Every well-formed data packet is acknowledged, duplicates included,
+	// with the sync bit cleared (the target compares against its id &^ 0x800).
+	_ = e.sendControl(PacketTypeAcknowledge, p.ID&^SyncPacketID)
+	if dup {
+		return
+	}
+	switch p.Type {
+	case PacketTypeStateManipulate:
+		m, err := ParseManipulate(p.Payload)
+		if err != nil {
+			e.emit(Event{Kind: EventWarning, Text: []byte(err.Error())})
+			return
+		}
+		m.Data = bytes.Clone(m.Data)
+		if !e.signalPending(signal{kind: sigReply, reply: m}) {
+			e.traceNote(p, "unexpected reply dropped")
+		}
+	case PacketTypeStateChange64:
+		sc, err := ParseStateChange(p.Payload)
+		if err != nil {
+			e.emit(Event{Kind: EventWarning, Text: []byte(err.Error())})
+			return
+		}
+		sc.Extra = bytes.Clone(sc.Extra)
+		e.mu.Lock()
+		repeat := bytes.Equal(e.lastStop, p.Payload)
+		e.lastStop = append(e.lastStop[:0], p.Payload...)
+		e.mu.Unlock()
+		e.state.Store(int32(StateStopped))
+		e.signalPending(signal{kind: sigStateChange})
+		e.emit(Event{Kind: EventStateChange, State: sc, Repeat: repeat})
+	case PacketTypeDebugIO:
+		d, err := ParseDebugIO(p.Payload)
+		if err != nil {
+			e.emit(Event{Kind: EventWarning, Text: []byte(err.Error())})
+			return
+		}
+		switch d.API {
+		case APIPrintString:
+			e.emit(Event{Kind: EventPrint, Text: bytes.Clone(d.Text())})
+		case APIGetString:
+			e.emit(Event{Kind: EventPrompt, Text: bytes.Clone(d.Text()), MaxReply: d.LengthRead})
+		default:
+			e.emit(Event{Kind: EventWarning, Text: []byte("unknown debug I/O request " + d.API.String())})
+		}
+	case PacketTypeFileIO:
+		f, err := ParseFileIO(p.Payload)
+		if err != nil {
+			e.emit(Event{Kind: EventWarning, Text: []byte(err.Error())})
+			return
+		}
+		// kd serves no files: every request fails as "no such file", which
+		// lets the target go on at once instead of retrying.
+		go e.refuseFileIO(f.API)
+	case PacketTypeStateChange32:
+		e.emit(Event{Kind: EventWarning, Text: []byte("legacy 32-bit state change ignored")})
+	default:
+		// TRACE_IO, CONTROL_REQUEST and unknown types: acknowledged, ignored.
+		e.traceNote(p, "ignored")
+	}
+}
+
+func (e *Engine) traceNote(p Packet, note string) { e.traceIn(p, note) }
+
+// onReset handles a RESET from the target: both sides go back to
+// InitialPacketID, and the duplicate filter is cleared rather than seeded,
+// since the target's next packet carries InitialPacketID.
+func (e *Engine) onReset() {
+	e.mu.Lock()
+	e.nextID = InitialPacketID
+	e.haveLast = false
+	e.resetGen++
+	rs := e.resyncers
+	e.resyncers = nil
+	e.mu.Unlock()
+	for _, c := range rs {
+		close(c)
+	}
+	e.signalPending(signal{kind: sigReset})
+	if len(rs) == 0 {
+		e.emit(Event{Kind: EventTargetReset})
+	}
+}

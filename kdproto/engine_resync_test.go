@@ -1,0 +1,323 @@
+package kdproto
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"testing/synctest"
+	"time"
+)
+
+type resyncResult struct {
+	r   ResyncResult
+	err error
+}
+
+func goResync(e *Engine, o ResyncOptions) chan resyncResult {
+	ch := make(chan resyncResult, 1)
+	go func() {
+		r, err := e.Resync(context.Background(), o)
+		ch <- resyncResult{r, err}
+	}()
+	return ch
+}
+
+func TestEngineResyncWithRequestInFlight(t *testing.T) {
+	engineTest(t, Options{AckTimeout: 10 * time.Second}, func(t *testing.T, e *Engine, ft *fakeTarget) {
+		// Get the host's id away from the initial value first.
+		ch := goRequest(e, NewManipulate(APIGetVersion, 0, nil, nil))
+		ft.wantManipulate(InitialPacketID, APIGetVersion)
+		ft.sendControl(PacketTypeAcknowledge, InitialPacketID)
+		ft.reply(InitialPacketID, NewManipulate(APIGetVersion, 0, nil, nil))
+		ft.wantControl(PacketTypeAcknowledge, InitialPacketID)
+		wantResult(t, ch)
+
+		// A request goes unanswered; the user resyncs.
+		ch = goRequest(e, NewManipulate(APIReadVirtualMemory, 0, Memory{Address: 0x1000, TransferCount: 4}, nil))
+		ft.wantManipulate(InitialPacketID|1, APIReadVirtualMemory)
+		rs := goResync(e, ResyncOptions{Interval: time.Second})
+		ft.wantControl(PacketTypeReset, 0)
+		ft.sendControl(PacketTypeReset, 0)
+		// The request is sent again, renumbered from the initial id.
+		ft.wantManipulate(InitialPacketID, APIReadVirtualMemory)
+		ft.sendControl(PacketTypeAcknowledge, InitialPacketID)
+		ft.reply(InitialPacketID, NewManipulate(APIReadVirtualMemory, 0, Memory{Address: 0x1000, TransferCount: 4, ActualBytes: 4}, []byte{1, 2, 3, 4}))
+		ft.wantControl(PacketTypeAcknowledge, InitialPacketID)
+		if r := wantResult(t, ch); r.err != nil || string(r.m.Data) != "\x01\x02\x03\x04" {
+			t.Fatalf("request after resync = %v, %v", r.m, r.err)
+		}
+		synctest.Wait()
+		res := <-rs
+		if res.err != nil || res.r.Resets != 1 {
+			t.Fatalf("Resync = %+v, %v; want 1 RESET, nil", res.r, res.err)
+		}
+	})
+}
+
+func TestEngineResyncInterruptedTwiceFails(t *testing.T) {
+	engineTest(t, Options{AckTimeout: 10 * time.Second}, func(t *testing.T, e *Engine, ft *fakeTarget) {
+		ch := goRequest(e, NewManipulate(APIGetVersion, 0, nil, nil))
+		ft.wantManipulate(InitialPacketID, APIGetVersion)
+		ft.sendControl(PacketTypeReset, 0)
+		nextEvent(t, e) // EventTargetReset
+		ft.wantManipulate(InitialPacketID, APIGetVersion)
+		ft.sendControl(PacketTypeReset, 0)
+		nextEvent(t, e)
+		if r := wantResult(t, ch); !errors.Is(r.err, ErrResyncInterrupted) {
+			t.Fatalf("err = %v; want ErrResyncInterrupted", r.err)
+		}
+	})
+}
+
+func TestEngineResyncRunningTargetAnswersLater(t *testing.T) {
+	engineTest(t, Options{}, func(t *testing.T, e *Engine, ft *fakeTarget) {
+		rs := goResync(e, ResyncOptions{Interval: time.Second})
+		// A running target eats the first RESETs.
+		ft.wantControl(PacketTypeReset, 0)
+		time.Sleep(time.Second)
+		ft.wantControl(PacketTypeReset, 0)
+		time.Sleep(time.Second)
+		ft.wantControl(PacketTypeReset, 0)
+		// It talks (a DbgPrint) and, waiting for the ACK, reads the RESET.
+		ft.sendControl(PacketTypeReset, 0)
+		synctest.Wait()
+		res := <-rs
+		if res.err != nil || res.r.Resets != 3 || res.r.Elapsed != 2*time.Second {
+			t.Fatalf("Resync = %+v, %v; want 3 RESETs in 2s", res.r, res.err)
+		}
+		// A stopped target re-sends its state change with the initial id;
+		// the duplicate filter was cleared, not seeded, so it is delivered.
+		ft.sendData(PacketTypeStateChange64, InitialPacketID, stateChange(0x1000))
+		ft.wantControl(PacketTypeAcknowledge, InitialPacketID)
+		if ev := nextEvent(t, e); ev.Kind != EventStateChange {
+			t.Fatalf("event = %v; want state change", ev)
+		}
+	})
+}
+
+func TestEngineResyncGivesUpAfterMax(t *testing.T) {
+	engineTest(t, Options{}, func(t *testing.T, e *Engine, ft *fakeTarget) {
+		rs := goResync(e, ResyncOptions{Interval: time.Second, Max: 2})
+		ft.wantControl(PacketTypeReset, 0)
+		time.Sleep(time.Second)
+		ft.wantControl(PacketTypeReset, 0)
+		time.Sleep(time.Second)
+		res := <-rs
+		if !errors.Is(res.err, ErrResyncFailed) || res.r.Resets != 2 {
+			t.Fatalf("Resync = %+v, %v; want ErrResyncFailed after 2", res.r, res.err)
+		}
+		ft.wantIdle()
+	})
+}
+
+func TestEngineResyncCancelled(t *testing.T) {
+	engineTest(t, Options{}, func(t *testing.T, e *Engine, ft *fakeTarget) {
+		ctx, cancel := context.WithCancel(context.Background())
+		ch := make(chan error, 1)
+		go func() { _, err := e.Resync(ctx, ResyncOptions{}); ch <- err }()
+		ft.wantControl(PacketTypeReset, 0)
+		cancel()
+		synctest.Wait()
+		if err := <-ch; !errors.Is(err, context.Canceled) {
+			t.Fatalf("err = %v; want context.Canceled", err)
+		}
+	})
+}
+
+func TestEngineTargetResetRenumbers(t *testing.T) {
+	engineTest(t, Options{}, func(t *testing.T, e *Engine, ft *fakeTarget) {
+		ft.sendData(PacketTypeStateChange64, InitialPacketID, stateChange(0x1000))
+		ft.wantControl(PacketTypeAcknowledge, InitialPacketID)
+		nextEvent(t, e)
+		ch := goRequest(e, NewManipulate(APIGetVersion, 0, nil, nil))
+		ft.wantManipulate(InitialPacketID, APIGetVersion)
+		ft.sendControl(PacketTypeAcknowledge, InitialPacketID)
+		ft.reply(InitialPacketID|1, NewManipulate(APIGetVersion, 0, nil, nil))
+		ft.wantControl(PacketTypeAcknowledge, InitialPacketID|1)
+		wantResult(t, ch)
+
+		ft.sendControl(PacketTypeReset, 0)
+		if ev := nextEvent(t, e); ev.Kind != EventTargetReset {
+			t.Fatalf("event = %v; want target reset", ev)
+		}
+		ft.wantIdle() // the host does not answer a RESET with a RESET
+		// The host's next packet starts again at the initial id.
+		ch = goRequest(e, NewManipulate(APIGetVersion, 0, nil, nil))
+		ft.wantManipulate(InitialPacketID, APIGetVersion)
+		ft.sendControl(PacketTypeAcknowledge, InitialPacketID)
+		// And a target packet with the id seen before the reset is new.
+		ft.reply(InitialPacketID|1, NewManipulate(APIGetVersion, 0, nil, nil))
+		ft.wantControl(PacketTypeAcknowledge, InitialPacketID|1)
+		if r := wantResult(t, ch); r.err != nil {
+			t.Fatal(r.err)
+		}
+	})
+}
+
+func TestEngineBadPacketsAskForResend(t *testing.T) {
+	engineTest(t, Options{}, func(t *testing.T, e *Engine, ft *fakeTarget) {
+		good := AppendData(nil, PacketTypeStateChange64, InitialPacketID, stateChange(0x1000))
+		bad := append([]byte(nil), good...)
+		bad[HeaderSize+0x20] ^= 0x01 // one payload bit flipped
+		ft.send(bad)
+		ft.wantControl(PacketTypeResend, 0)
+		trailer := append([]byte(nil), good...)
+		trailer[len(trailer)-1] = 0x00
+		ft.send(trailer)
+		ft.wantControl(PacketTypeResend, 0)
+		big := AppendHeader(nil, Header{Leader: PacketLeader, Type: PacketTypeDebugIO, ByteCount: 0xFFFF, ID: InitialPacketID})
+		ft.send(big)
+		ft.wantControl(PacketTypeResend, 0)
+		ft.send(append([]byte("junk\x00iii"), good...))
+		ft.wantControl(PacketTypeAcknowledge, InitialPacketID)
+		if ev := nextEvent(t, e); ev.Kind != EventStateChange {
+			t.Fatalf("event = %v; want state change after junk", ev)
+		}
+	})
+}
+
+func TestEngineBreakInAndRunningState(t *testing.T) {
+	engineTest(t, Options{}, func(t *testing.T, e *Engine, ft *fakeTarget) {
+		ft.sendData(PacketTypeStateChange64, InitialPacketID|SyncPacketID, stateChange(0x1000))
+		ft.wantControl(PacketTypeAcknowledge, InitialPacketID)
+		nextEvent(t, e)
+		ch := goRequest(e, NewManipulate(APIContinue2, 0, Continue2{Status: DbgContinue}, nil))
+		m, _ := ft.wantManipulate(InitialPacketID, APIContinue2)
+		if c := m.Continue2(); c.Status != DbgContinue || c.TraceFlag != 0 {
+			t.Fatalf("continue = %+v", c)
+		}
+		ft.sendControl(PacketTypeAcknowledge, InitialPacketID)
+		if r := wantResult(t, ch); r.err != nil {
+			t.Fatalf("Continue2 = %v; want nil after the ACK alone", r.err)
+		}
+		if e.State() != StateRunning {
+			t.Fatalf("state = %v; want running", e.State())
+		}
+		if r := wantResult(t, goRequest(e, NewManipulate(APIGetVersion, 0, nil, nil))); !errors.Is(r.err, ErrTargetRunning) {
+			t.Fatalf("request while running = %v; want ErrTargetRunning", r.err)
+		}
+		ft.wantIdle()
+		if err := e.BreakIn(); err != nil {
+			t.Fatal(err)
+		}
+		if w := ft.next(); !w.breakin {
+			t.Fatalf("host wrote %v; want the break-in byte", w)
+		}
+		ft.sendData(PacketTypeStateChange64, InitialPacketID|1, stateChange(0x2000))
+		ft.wantControl(PacketTypeAcknowledge, InitialPacketID|1)
+		if ev := nextEvent(t, e); ev.State.PC != 0x2000 || e.State() != StateStopped {
+			t.Fatalf("event = %v, state %v", ev, e.State())
+		}
+	})
+}
+
+func TestEnginePrintPromptAndFileIO(t *testing.T) {
+	engineTest(t, Options{}, func(t *testing.T, e *Engine, ft *fakeTarget) {
+		d := DebugIO{API: APIPrintString, Length: 6, Data: []byte("hello\n")}
+		ft.sendData(PacketTypeDebugIO, InitialPacketID|SyncPacketID, d.Append(nil))
+		ft.wantControl(PacketTypeAcknowledge, InitialPacketID)
+		if ev := nextEvent(t, e); ev.Kind != EventPrint || string(ev.Text) != "hello\n" {
+			t.Fatalf("event = %v; want print", ev)
+		}
+		// A lying length is bounded by the data.
+		d = DebugIO{API: APIPrintString, Length: 0xFFFFFFFF, Data: []byte("x")}
+		ft.sendData(PacketTypeDebugIO, InitialPacketID|1, d.Append(nil))
+		ft.wantControl(PacketTypeAcknowledge, InitialPacketID|1)
+		if ev := nextEvent(t, e); string(ev.Text) != "x" {
+			t.Fatalf("event = %v; want bounded text", ev)
+		}
+		p := DebugIO{API: APIGetString, Length: 3, LengthRead: 16, Data: []byte("ok?")}
+		ft.sendData(PacketTypeDebugIO, InitialPacketID, p.Append(nil))
+		ft.wantControl(PacketTypeAcknowledge, InitialPacketID)
+		ev := nextEvent(t, e)
+		if ev.Kind != EventPrompt || string(ev.Text) != "ok?" || ev.MaxReply != 16 {
+			t.Fatalf("event = %v; want prompt", ev)
+		}
+		done := make(chan error, 1)
+		go func() { done <- e.AnswerPrompt(context.Background(), []byte("yes")) }()
+		w := ft.wantData(PacketTypeDebugIO, InitialPacketID)
+		a, _ := ParseDebugIO(w.pkt.Payload)
+		if a.API != APIGetString || string(a.Data) != "yes" {
+			t.Fatalf("answer = %+v", a)
+		}
+		ft.sendControl(PacketTypeAcknowledge, InitialPacketID)
+		synctest.Wait()
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		f := FileIO{API: APICreateFile}
+		ft.sendData(PacketTypeFileIO, InitialPacketID|1, f.Append(nil))
+		ft.wantControl(PacketTypeAcknowledge, InitialPacketID|1)
+		w = ft.wantData(PacketTypeFileIO, InitialPacketID|1)
+		if r, _ := ParseFileIO(w.pkt.Payload); r.API != APICreateFile || r.Status != StatusNoSuchFile {
+			t.Fatalf("file I/O answer = %+v", r)
+		}
+		ft.sendControl(PacketTypeAcknowledge, InitialPacketID|1)
+		ft.wantIdle()
+	})
+}
+
+func TestEngineLinkFailure(t *testing.T) {
+	engineTest(t, Options{}, func(t *testing.T, e *Engine, ft *fakeTarget) {
+		ch := goRequest(e, NewManipulate(APIGetVersion, 0, nil, nil))
+		ft.wantManipulate(InitialPacketID, APIGetVersion)
+		ft.conn.Close()
+		r := wantResult(t, ch)
+		var le *LinkError
+		if !errors.As(r.err, &le) {
+			t.Fatalf("err = %v; want a LinkError", r.err)
+		}
+		ev := nextEvent(t, e)
+		if ev.Kind != EventLinkError {
+			t.Fatalf("event = %v; want link error", ev)
+		}
+		if _, ok := <-e.Events(); ok {
+			t.Fatal("events not closed after the link error")
+		}
+		if r := wantResult(t, goRequest(e, NewManipulate(APIGetVersion, 0, nil, nil))); !errors.As(r.err, &le) {
+			t.Fatalf("request after failure = %v; want LinkError", r.err)
+		}
+	})
+}
+
+func TestEngineRequestCancelled(t *testing.T) {
+	engineTest(t, Options{}, func(t *testing.T, e *Engine, ft *fakeTarget) {
+		ctx, cancel := context.WithCancel(context.Background())
+		ch := make(chan error, 1)
+		go func() { _, err := e.Request(ctx, NewManipulate(APIGetVersion, 0, nil, nil)); ch <- err }()
+		ft.wantManipulate(InitialPacketID, APIGetVersion)
+		cancel()
+		synctest.Wait()
+		if err := <-ch; !errors.Is(err, context.Canceled) {
+			t.Fatalf("err = %v; want context.Canceled", err)
+		}
+	})
+}
+
+func TestEngineTraceHook(t *testing.T) {
+	var lines []string
+	engineTest(t, Options{}, func(t *testing.T, e *Engine, ft *fakeTarget) {
+		e.SetTrace(func(r TraceRecord) { lines = append(lines, r.String()) })
+		ft.sendData(PacketTypeStateChange64, InitialPacketID|SyncPacketID, stateChange(0x1000))
+		ft.wantControl(PacketTypeAcknowledge, InitialPacketID)
+		nextEvent(t, e)
+		e.BreakIn()
+		ft.next()
+		e.SetTrace(nil)
+		e.BreakIn()
+		ft.next()
+	})
+	want := []string{
+		"<- STATE_CHANGE64 id=80800800 len=244 Exception",
+		"-> ACK id=80800000",
+		"-> BREAKIN 62",
+	}
+	if len(lines) != len(want) {
+		t.Fatalf("trace = %q; want %d lines", lines, len(want))
+	}
+	for i, w := range want {
+		if len(lines[i]) < len(w) || lines[i][:len(w)] != w {
+			t.Errorf("trace line %d = %q; want prefix %q", i, lines[i], w)
+		}
+	}
+}
