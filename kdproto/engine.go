@@ -159,6 +159,7 @@ type Engine struct {
 	closeErr  error
 
 	events chan Event
+	queue  *eventQueue
 	done   chan struct{}
 	err    error // why the reader stopped; set before done is closed
 }
@@ -170,7 +171,8 @@ func NewEngine(conn io.ReadWriteCloser, opts Options) *Engine {
 		conn:   conn,
 		opts:   opts,
 		nextID: InitialPacketID,
-		events: make(chan Event, 64),
+		events: make(chan Event),
+		queue:  newEventQueue(),
 		done:   make(chan struct{}),
 		quit:   make(chan struct{}),
 	}
@@ -178,12 +180,14 @@ func NewEngine(conn io.ReadWriteCloser, opts Options) *Engine {
 		e.SetTrace(opts.Trace)
 	}
 	go e.readLoop()
+	go e.forward()
 	return e
 }
 
 // Events returns the stream of things the target says on its own. It is
-// closed after the link fails or the engine is closed (the last event is
-// then an EventLinkError unless Close was called).
+// closed after the link fails (the last event is then an EventLinkError) or
+// the engine is closed. Events wait in a bounded queue, so a slow consumer
+// never stalls the protocol; see maxQueuedText.
 func (e *Engine) Events() <-chan Event { return e.events }
 
 // Done is closed when the reader goroutine has stopped.

@@ -37,24 +37,14 @@ func (e *Engine) shutdown(err error) {
 		e.err = ErrClosed
 	} else {
 		e.err = &LinkError{Err: err}
-		select {
-		case e.events <- Event{Kind: EventLinkError, Err: e.err}:
-		default:
-			// The consumer is not keeping up; it still learns of the
-			// failure from Done and Err.
-		}
+		e.queue.push(Event{Kind: EventLinkError, Err: e.err})
 	}
+	e.queue.close()
 	close(e.done)
-	close(e.events)
 }
 
-// emit delivers an event, waiting for the consumer unless the engine is closed.
-func (e *Engine) emit(ev Event) {
-	select {
-	case e.events <- ev:
-	case <-e.quit:
-	}
-}
+// emit queues an event for the consumer; it never blocks.
+func (e *Engine) emit(ev Event) { e.queue.push(ev) }
 
 // signalPending passes s to the request in flight, if any.
 func (e *Engine) signalPending(s signal) bool {

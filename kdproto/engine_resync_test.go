@@ -1,6 +1,7 @@
 package kdproto
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"testing"
@@ -320,4 +321,41 @@ func TestEngineTraceHook(t *testing.T) {
 			t.Errorf("trace line %d = %q; want prefix %q", i, lines[i], w)
 		}
 	}
+}
+
+func TestEngineSlowConsumerNeverStallsProtocol(t *testing.T) {
+	engineTest(t, Options{}, func(t *testing.T, e *Engine, ft *fakeTarget) {
+		line := bytes.Repeat([]byte("x"), 3000)
+		id := InitialPacketID
+		n := maxQueuedText/len(line) + 10
+		for i := 0; i < n; i++ {
+			d := DebugIO{API: APIPrintString, Length: uint32(len(line)), Data: line}
+			ft.sendData(PacketTypeDebugIO, id, d.Append(nil))
+			ft.wantControl(PacketTypeAcknowledge, id)
+			id ^= 1
+		}
+		// Nobody read the events, yet every print was acknowledged and a
+		// request still completes.
+		ch := goRequest(e, NewManipulate(APIGetVersion, 0, nil, nil))
+		ft.wantManipulate(InitialPacketID, APIGetVersion)
+		ft.reply(id, NewManipulate(APIGetVersion, 0, nil, nil))
+		ft.wantControl(PacketTypeAcknowledge, id)
+		if r := wantResult(t, ch); r.err != nil {
+			t.Fatal(r.err)
+		}
+		prints, warned := 0, false
+		for i := 0; i < n; i++ {
+			ev := nextEvent(t, e)
+			if ev.Kind == EventWarning {
+				warned = true
+				break
+			}
+			prints++
+		}
+		// The queue holds maxQueuedText bytes; one more print is in the
+		// forwarder's hands, waiting on the Events channel.
+		if want := maxQueuedText/len(line) + 1; !warned || prints != want {
+			t.Fatalf("got %d prints then warning=%v; want %d then a drop warning", prints, warned, want)
+		}
+	})
 }

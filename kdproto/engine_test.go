@@ -167,9 +167,9 @@ func engineTest(t *testing.T, opts Options, f func(t *testing.T, e *Engine, ft *
 		host, target := net.Pipe()
 		ft := newFakeTarget(t, target)
 		e := NewEngine(host, opts)
+		defer target.Close()
+		defer e.Close()
 		f(t, e, ft)
-		e.Close()
-		target.Close()
 	})
 }
 
