@@ -106,7 +106,7 @@ type writeDeadliner interface{ SetWriteDeadline(time.Time) error }
 type signal struct {
 	kind  sigKind
 	id    uint32
-	reply Manipulate
+	reply *Manipulate
 }
 
 type sigKind int
@@ -143,7 +143,9 @@ type Engine struct {
 	wmu  sync.Mutex // serialises writes
 	wbuf []byte
 
-	reqMu sync.Mutex // one request at a time
+	reqMu   sync.Mutex // one request at a time; guards the buffers below
+	payload []byte     // request payload being built
+	pkt     []byte     // request packet being sent
 
 	mu        sync.Mutex
 	nextID    uint32   // id of the host's next data packet

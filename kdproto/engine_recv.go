@@ -100,7 +100,7 @@ func (e *Engine) handle(p Packet) {
 			return
 		}
 		m.Data = bytes.Clone(m.Data)
-		if !e.signalPending(signal{kind: sigReply, reply: m}) {
+		if !e.signalPending(signal{kind: sigReply, reply: &m}) {
 			e.traceNote(p, "unexpected reply dropped")
 		}
 	case PacketTypeStateChange64:

@@ -25,10 +25,10 @@ func (e *Engine) Request(ctx context.Context, m Manipulate) (Manipulate, error) 
 	if ManipulateSize+len(m.Data) > e.opts.MaxPacket {
 		return Manipulate{}, &RequestError{API: m.API, Err: fmt.Errorf("%w: %d data bytes", ErrPacketTooLarge, len(m.Data))}
 	}
-	payload := m.Append(make([]byte, 0, ManipulateSize+len(m.Data)))
 	e.reqMu.Lock()
 	defer e.reqMu.Unlock()
-	reply, err := e.transact(ctx, PacketTypeStateManipulate, payload, m.API, m.API.HasReply())
+	e.payload = m.Append(e.payload[:0])
+	reply, err := e.transact(ctx, PacketTypeStateManipulate, e.payload, m.API, m.API.HasReply())
 	if err != nil {
 		return Manipulate{}, err
 	}
@@ -67,7 +67,7 @@ func (e *Engine) refuseFileIO(api API) {
 // RESEND and on ACK timeouts) and, if wantReply, for the manipulate reply
 // with the same API. A RESET from the target, or a state change re-sent
 // while the reply is awaited, means the target dropped the request: it is
-// sent once more with the new id, then the request fails.
+// sent once more with the new id, then the request fails. e.reqMu must be held.
 func (e *Engine) transact(ctx context.Context, t PacketType, payload []byte, api API, wantReply bool) (Manipulate, error) {
 	select {
 	case <-e.done:
@@ -78,10 +78,11 @@ func (e *Engine) transact(ctx context.Context, t PacketType, payload []byte, api
 	for {
 		e.mu.Lock()
 		id, gen := e.nextID, e.resetGen
-		p := &pending{id: id, api: api, ch: make(chan signal, 32)}
+		p := &pending{id: id, api: api, ch: make(chan signal, 8)}
 		e.pend = p
 		e.mu.Unlock()
-		reply, err := e.exchange(ctx, p, gen, AppendData(nil, t, id, payload), wantReply)
+		e.pkt = AppendData(e.pkt[:0], t, id, payload)
+		reply, err := e.exchange(ctx, p, gen, e.pkt, wantReply)
 		e.mu.Lock()
 		if e.pend == p {
 			e.pend = nil
@@ -128,7 +129,7 @@ func (e *Engine) exchange(ctx context.Context, p *pending, gen int, pkt []byte, 
 			switch s.kind {
 			case sigReply:
 				if s.reply.API == p.api {
-					return s.reply, nil
+					return *s.reply, nil
 				}
 				// A stale reply to an earlier request: drop it.
 			case sigReset, sigStateChange:
@@ -166,7 +167,7 @@ func (e *Engine) waitAck(ctx context.Context, p *pending, pkt []byte) (Manipulat
 					return Manipulate{}, false, nil
 				}
 			case sigReply:
-				return s.reply, true, nil
+				return *s.reply, true, nil
 			case sigResend:
 				resends++
 				if resends > 4*e.opts.Retries {
