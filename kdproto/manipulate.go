@@ -55,7 +55,9 @@ func ParseManipulate(b []byte) (Manipulate, error) {
 }
 
 func (m Manipulate) String() string {
-	return fmt.Sprintf("%s cpu=%d status=%s data=%d", m.API, m.Processor, m.ReturnStatus, len(m.Data))
+	// Status is also an error, and fmt prefers Error over String: call
+	// String explicitly.
+	return fmt.Sprintf("%s cpu=%d status=%s data=%d", m.API, m.Processor, m.ReturnStatus.String(), len(m.Data))
 }
 
 // Union views. Each type is one member of the manipulate union; Put writes
@@ -86,7 +88,7 @@ func (m *Manipulate) Memory() Memory {
 	return Memory{le.Uint64(m.U[0:]), le.Uint32(m.U[8:]), le.Uint32(m.U[12:])}
 }
 
-// ContextFlagsOrUnused is the single 32-bit field of DBGKD_GET_CONTEXT
+// ContextFlags returns the single 32-bit field of DBGKD_GET_CONTEXT
 // (Unused) and DBGKD_SET_CONTEXT (ContextFlags) at 0x10.
 func (m *Manipulate) ContextFlags() uint32 { return le.Uint32(m.U[0:]) }
 
@@ -150,6 +152,15 @@ func (v Continue2) Put(u *[UnionSize]byte) {
 func (m *Manipulate) Continue2() Continue2 {
 	return Continue2{Status: Status(le.Uint32(m.U[0:])), TraceFlag: le.Uint32(m.U[4:]),
 		Dr7: le.Uint64(m.U[8:]), SymbolStart: le.Uint64(m.U[16:]), SymbolEnd: le.Uint64(m.U[24:])}
+}
+
+// Continue2X86 decodes a Continue2 union with the x86 control set: Dr7,
+// CurrentSymbolStart and CurrentSymbolEnd are 32-bit fields at 0x18, 0x1C
+// and 0x20. The result has X86 set, so Put writes the same layout back.
+func (m *Manipulate) Continue2X86() Continue2 {
+	return Continue2{Status: Status(le.Uint32(m.U[0:])), TraceFlag: le.Uint32(m.U[4:]),
+		Dr7: uint64(le.Uint32(m.U[8:])), SymbolStart: uint64(le.Uint32(m.U[12:])),
+		SymbolEnd: uint64(le.Uint32(m.U[16:])), X86: true}
 }
 
 // IO is DBGKD_READ_WRITE_IO64.

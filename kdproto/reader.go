@@ -9,8 +9,10 @@ import (
 // the ReactOS target's leader scan does: four identical leader bytes ("0000"
 // or "iiii") start a packet, a different leader byte restarts the count with
 // itself, and any other byte (junk, a stray break-in byte, the tail of a
-// truncated packet) resets the count. Nothing in the stream can make it
-// allocate: payloads go into one buffer of the configured maximum size.
+// truncated packet) resets the count. Unlike that scan, extra copies of the
+// leader byte right after a complete leader are skipped, since no packet
+// type starts with one. Nothing in the stream can make it allocate: payloads
+// go into one buffer of the configured maximum size.
 type Reader struct {
 	br      *bufio.Reader
 	max     int
@@ -95,12 +97,32 @@ func (r *Reader) scanLeader() (byte, error) {
 				first, count = b, 1
 			}
 			if count == 4 {
-				return first, nil
+				return first, r.skipLeaderRun(first)
 			}
 		default:
 			r.skipped += count + 1
 			count = 0
 		}
+	}
+}
+
+// skipLeaderRun discards further copies of the leader byte after a complete
+// leader. No packet type has 0x30 or 0x69 as its low byte, so a fifth "0" or
+// "i" cannot start the header: it is a stray byte glued to the real leader
+// (for example line noise just before a packet), and reading it as the type
+// would lose the packet. The ReactOS leader scan has no such step; the
+// difference only shows on streams that it would misparse.
+func (r *Reader) skipLeaderRun(leader byte) error {
+	for {
+		next, err := r.br.Peek(1)
+		if err != nil {
+			return unexpected(err)
+		}
+		if next[0] != leader {
+			return nil
+		}
+		_, _ = r.br.ReadByte()
+		r.skipped++
 	}
 }
 

@@ -232,12 +232,24 @@ func (c AMD64Report) InstructionBytes() []byte {
 	return c.Instructions[:n]
 }
 
+// InstructionBytes returns the valid code bytes of an x86 report,
+// bounded by the stream size whatever the target claims.
+func (c X86Report) InstructionBytes() []byte {
+	n := int(c.InstructionCount)
+	if n > MaxInstructionStream {
+		n = MaxInstructionStream
+	}
+	return c.Instructions[:n]
+}
+
 // ImagePath returns the image path of a LoadSymbols state change, bounded by
 // the extra data and cut at the first NUL.
 func (s *StateChange) ImagePath() []byte {
-	n := int(s.LoadSymbols.PathNameLength)
-	if n > len(s.Extra) {
-		n = len(s.Extra)
+	// Compare unsigned: on 32-bit platforms int(PathNameLength) can be
+	// negative for a lying target.
+	n := len(s.Extra)
+	if uint64(s.LoadSymbols.PathNameLength) < uint64(n) {
+		n = int(s.LoadSymbols.PathNameLength)
 	}
 	p := s.Extra[:n]
 	for i, c := range p {
