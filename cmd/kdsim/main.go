@@ -1,0 +1,181 @@
+// Command kdsim simulates a Windows 10 x64 kernel behind a KDCOM serial
+// debug port, for kd's CI smoke tests, demos and fault experiments. The
+// simulator itself is package internal/sim; see docs/kdsim.md.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/gokd/kd/internal/sim"
+)
+
+const usage = `Usage: kdsim (--listen ADDR | --pty | --connect ADDR) [flags]
+
+kdsim plays a Windows 10 x64 kernel on a KD serial link, the way a VM's COM
+port does. It serves one debugger at a time; between debuggers the machine
+keeps its state.
+
+Link:
+  --listen ADDR        serve on unix:PATH or tcp:127.0.0.1:PORT (loopback only)
+  --allow-remote       allow --listen on a non-loopback TCP address
+  --pty                create a pseudo-terminal and serve on it (prints its path)
+  --connect ADDR       dial a debugger that listens on unix:PATH or tcp:HOST:PORT
+  --baud N             pace bytes like an N-baud 8N1 UART (default unpaced)
+
+Machine:
+  --seed N             seed for the memory image and the fault draws (default 1)
+  --build N            Windows build number reported by GetVersion (default 19041)
+  --procs N            number of processors (default 2)
+  --stopped            boot stopped at the initial breakpoint (default: running)
+  --print-every D      send a numbered DbgPrint every D while running (e.g. 2s)
+  --byte-timeout D     per-byte receive timeout of the target (default 50ms)
+  --retries N          sends before a DbgPrint is abandoned (default 20)
+  --tick D             clock tick: one break-in poll per tick (default 10ms)
+
+Faults (probabilities 0..1, drawn from --seed):
+  --noise P            corrupt one byte of an outgoing packet
+  --drop P             do not send an outgoing packet
+  --dup P              send an outgoing packet twice
+  --garbage P          send junk bytes before an outgoing packet
+  --desync-after N     after N requests the expected packet id flips until a RESET
+  --mute-after N       after N requests stop answering for --mute-for
+  --mute-for D         how long the target stays mute (default 5s)
+  --evil               hostile but well-checksummed packets
+
+Observing:
+  --trace              print every packet to stderr ("->" host to target, "<-" back)
+  --events FILE        write one JSON object per event to FILE
+  -h, --help           show this help
+
+Examples:
+  kdsim --listen unix:/tmp/kd.sock
+  kd -k com:pipe,port=/tmp/kd.sock
+
+  kdsim --listen tcp:127.0.0.1:9000 --stopped --print-every 2s --trace
+  kdsim --pty --baud 115200 --noise 0.01 --events /tmp/kdsim.jsonl
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// run is kdsim without the process: it returns the exit status (0 after
+// ctx ends, 1 on a runtime error, 2 on a usage error).
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	var (
+		cfg                 sim.Config
+		listen, connect     string
+		events              string
+		pty, trace, remote  bool
+		build               uint16
+		seed                int64
+		desync, mute, procs int
+	)
+	fs := pflag.NewFlagSet("kdsim", pflag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.StringVar(&listen, "listen", "", "")
+	fs.BoolVar(&remote, "allow-remote", false, "")
+	fs.BoolVar(&pty, "pty", false, "")
+	fs.StringVar(&connect, "connect", "", "")
+	fs.IntVar(&cfg.Baud, "baud", 0, "")
+	fs.Int64Var(&seed, "seed", 1, "")
+	fs.Uint16Var(&build, "build", sim.DefaultBuild, "")
+	fs.IntVar(&procs, "procs", sim.DefaultProcs, "")
+	fs.BoolVar(&cfg.Stopped, "stopped", false, "")
+	fs.DurationVar(&cfg.PrintEvery, "print-every", 0, "")
+	fs.DurationVar(&cfg.ByteTimeout, "byte-timeout", sim.DefaultByteTimeout, "")
+	fs.IntVar(&cfg.Retries, "retries", sim.DefaultRetries, "")
+	fs.DurationVar(&cfg.Tick, "tick", sim.DefaultTick, "")
+	fs.Float64Var(&cfg.Noise, "noise", 0, "")
+	fs.Float64Var(&cfg.Drop, "drop", 0, "")
+	fs.Float64Var(&cfg.Dup, "dup", 0, "")
+	fs.Float64Var(&cfg.Garbage, "garbage", 0, "")
+	fs.IntVar(&desync, "desync-after", 0, "")
+	fs.IntVar(&mute, "mute-after", 0, "")
+	fs.DurationVar(&cfg.MuteFor, "mute-for", 5*time.Second, "")
+	fs.BoolVar(&cfg.Evil, "evil", false, "")
+	fs.BoolVar(&trace, "trace", false, "")
+	fs.StringVar(&events, "events", "", "")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			fmt.Fprint(stdout, usage)
+			return 0
+		}
+		return usageError(stderr, err.Error())
+	}
+	modes := 0
+	for _, on := range []bool{listen != "", pty, connect != ""} {
+		if on {
+			modes++
+		}
+	}
+	switch {
+	case fs.NArg() > 0:
+		return usageError(stderr, fmt.Sprintf("unexpected argument %q", fs.Arg(0)))
+	case modes != 1:
+		return usageError(stderr, "give exactly one of --listen, --pty or --connect")
+	case listen != "" && !remote && !sim.IsLoopback(listen):
+		return usageError(stderr, fmt.Sprintf("%s is not a loopback address (use --allow-remote to serve it anyway)", listen))
+	case procs < 1 || procs > sim.MaxProcs:
+		return usageError(stderr, fmt.Sprintf("--procs must be between 1 and %d", sim.MaxProcs))
+	}
+	for name, p := range map[string]float64{"noise": cfg.Noise, "drop": cfg.Drop, "dup": cfg.Dup, "garbage": cfg.Garbage} {
+		if p < 0 || p > 1 {
+			return usageError(stderr, fmt.Sprintf("--%s must be a probability between 0 and 1", name))
+		}
+	}
+	cfg.Seed, cfg.Build, cfg.Procs, cfg.DesyncAfter, cfg.MuteAfter = seed, build, procs, desync, mute
+	if trace {
+		cfg.Trace = stderr
+	}
+	if events != "" {
+		f, err := os.Create(events)
+		if err != nil {
+			fmt.Fprintf(stderr, "kdsim: error: %v\n", err)
+			return 1
+		}
+		defer f.Close()
+		cfg.Events = sim.EventWriter(f)
+	}
+	m := sim.New(cfg)
+	defer m.Close()
+
+	var err error
+	switch {
+	case listen != "":
+		ln, lerr := sim.Listen(listen)
+		if lerr != nil {
+			fmt.Fprintf(stderr, "kdsim: error: %v\n", lerr)
+			return 1
+		}
+		fmt.Fprintf(stdout, "kdsim: listening on %s:%s\n", ln.Addr().Network(), ln.Addr())
+		err = sim.ServeListener(ctx, m, ln)
+	case pty:
+		err = sim.ServePTY(ctx, m, func(path string) { fmt.Fprintf(stdout, "kdsim: serial port %s\n", path) })
+	default:
+		fmt.Fprintf(stdout, "kdsim: connecting to %s\n", connect)
+		err = sim.Connect(ctx, m, connect)
+	}
+	if err != nil && ctx.Err() == nil {
+		fmt.Fprintf(stderr, "kdsim: error: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+func usageError(stderr io.Writer, msg string) int {
+	fmt.Fprintf(stderr, "kdsim: error: %s\nkdsim: hint: run kdsim -h for usage\n", msg)
+	return 2
+}
