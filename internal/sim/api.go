@@ -144,8 +144,9 @@ func (m *Machine) dispatch(l *link, p kdproto.Packet) (done bool, err error) {
 func (m *Machine) afterServed() {
 	if n := m.cfg.DesyncAfter; n > 0 && m.served >= n && !m.desynced {
 		m.desynced = true
+		m.outOfStep = true
 		m.remoteID ^= 1
-		m.fault("desync", "expected id flipped")
+		m.fault("desync", "expected id out of step until a RESET")
 	}
 	if n := m.cfg.MuteAfter; n > 0 && m.served >= n && !m.muteDone && m.cfg.MuteFor > 0 {
 		m.muteDone = true

@@ -35,7 +35,7 @@ type Config struct {
 	Dup     float64 // probability that an outgoing packet is sent twice
 	Garbage float64 // probability that junk bytes precede an outgoing packet
 
-	DesyncAfter int           // after this many served requests the expected id flips once (0 = never)
+	DesyncAfter int           // after this many served requests the expected id falls out of step until a RESET (0 = never)
 	MuteAfter   int           // after this many served requests the target goes deaf and dumb ...
 	MuteFor     time.Duration // ... for this long (once)
 	Evil        bool          // hostile but well-checksummed packets

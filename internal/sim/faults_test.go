@@ -92,6 +92,8 @@ func TestDesyncUntilReset(t *testing.T) {
 		p.request(apiGetVersion, 0, nil, nil)
 		p.send(apiGetVersion, 0, nil, nil) // ACKed ...
 		p.quiet(time.Second)               // ... and dropped as a duplicate
+		p.send(apiGetVersion, 0, nil, nil) // the next id is out of step too
+		p.quiet(time.Second)
 		p.write(controlPkt(tReset, 0))
 		p.expect(tReset, 0)
 		p.stateChange(idInitial)

@@ -110,6 +110,7 @@ func (m *Machine) recv(l *link, want kdproto.PacketType) (recvResult, kdproto.Pa
 				}
 			case kdproto.PacketTypeReset:
 				m.curID, m.remoteID = kdproto.InitialPacketID, kdproto.InitialPacketID
+				m.outOfStep = false
 				m.emit(Event{Kind: EventReset, Dir: "in"})
 				if err := m.sendControl(l, kdproto.PacketTypeReset, 0); err != nil {
 					return recvTimeout, kdproto.Packet{}, err
@@ -168,6 +169,11 @@ func (m *Machine) recv(l *link, want kdproto.PacketType) (recvResult, kdproto.Pa
 		}
 		switch {
 		case h.ID != m.remoteID:
+			if m.outOfStep {
+				// Stay out of step: expect the id just seen, which the host,
+				// having had its ACK, will not send next.
+				m.remoteID = h.ID
+			}
 			m.trace(kdproto.TraceRecord{Dir: kdproto.DirOut, Packet: p, Raw: raw, Note: "duplicate, dropped"})
 			m.emit(Event{Kind: EventPacket, Dir: "in", Type: h.Type.String(), ID: h.ID, API: apiOf(p), Detail: "duplicate"})
 		case h.Type != want:

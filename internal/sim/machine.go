@@ -66,6 +66,7 @@ type Machine struct {
 	bps         [maxBreakpoints]breakpoint
 	served      int
 	desynced    bool
+	outOfStep   bool // desync in force: every host packet is taken for a duplicate until a RESET
 	muteDone    bool
 	muteUntil   time.Time
 	printN      int
