@@ -1,0 +1,331 @@
+package console
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gokd/kd/kdproto"
+)
+
+// TestScriptSmoke runs the issue's session on the embedded simulator:
+// connect, vertarget, r, CTRL+R, r, db, g, CTRL+C, r, q.
+func TestScriptSmoke(t *testing.T) {
+	ts := startScript(t)
+	ts.send("vertarget\nr\n\x12\nr\ndb @rsp\ng\n\x03\nr\nq\n")
+	if st := ts.wait(); st != ExitOK {
+		t.Fatalf("exit status %d; stderr:\n%s", st, ts.errs)
+	}
+	out := ts.out.String()
+	for _, want := range []string{
+		"Opened sim (embedded simulator)\nWaiting to reconnect...\n",
+		"Connected to Windows 10 19041 x64 target at (Fri Nov 27 03:32:18.123 2026 (UTC + 0:00)), ptr64 TRUE\n",
+		"Kernel Debugger connection established.\n",
+		"Windows 10 Kernel Version 19041 MP (2 procs) Free x64\n",
+		"Resynchronizing with target...\nResync complete (",
+		" RESET packets).\n",
+		"Break instruction exception - code 80000003 (first chance)\n*******",
+		"THIS IS NOT A BUG OR A SYSTEM CRASH",
+		"nt!DbgBreakPointWithStatus:\n",
+		" cc              int     3\n",
+		"0: kd> q\nquit:\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q", want)
+		}
+	}
+	if n := strings.Count(out, "rax="); n != 3 {
+		t.Errorf("register displays: %d, want 3", n)
+	}
+	if n := strings.Count(out, "0: kd> "); n != 7 {
+		t.Errorf("prompts: %d, want 7", n)
+	}
+	if ts.events.count("reset") == 0 {
+		t.Errorf("the simulator saw no RESET")
+	}
+	if t.Failed() {
+		t.Logf("output:\n%s\nstderr:\n%s", out, ts.errs)
+	}
+}
+
+func TestScriptEOFDetaches(t *testing.T) {
+	ts := startScript(t)
+	ts.send("r\n")
+	ts.out.waitFor(t, "rax=", 1)
+	_ = ts.in.Close()
+	if st := ts.wait(); st != ExitOK {
+		t.Fatalf("exit status %d, want 0", st)
+	}
+}
+
+func TestScriptFailingCommand(t *testing.T) {
+	ts := startScript(t)
+	ts.send("nosuchcommand\nr rax\nq\n")
+	if st := ts.wait(); st != ExitCommand {
+		t.Fatalf("exit status %d, want %d", st, ExitCommand)
+	}
+	if out := ts.out.String(); !strings.Contains(out, "^ Syntax error in 'nosuchcommand'") || !strings.Contains(out, "rax=") {
+		t.Errorf("output:\n%s", out)
+	}
+}
+
+func TestScriptCtrlBQuits(t *testing.T) {
+	ts := startScript(t)
+	ts.send("r\n\x02\r\nr\n")
+	if st := ts.wait(); st != ExitOK {
+		t.Fatalf("exit status %d", st)
+	}
+	if n := strings.Count(ts.out.String(), "rax="); n != 1 {
+		t.Errorf("%d register displays after CTRL+B, want 1", n)
+	}
+}
+
+// TestScriptWaitTimeout: a command for a running target waits for it to
+// stop, then gives up with exit status 3.
+func TestScriptWaitTimeout(t *testing.T) {
+	ts := startScript(t, func(c *Config) { c.WaitTimeout = 200 * time.Millisecond })
+	ts.send("g\nr\n")
+	if st := ts.wait(); st != ExitConnection {
+		t.Fatalf("exit status %d, want %d", st, ExitConnection)
+	}
+	if e := ts.errs.String(); !strings.Contains(e, "kd: error: timed out after 200ms waiting for the target to stop before running 'r'") ||
+		!strings.Contains(e, "kd: hint:") {
+		t.Errorf("stderr:\n%s", e)
+	}
+}
+
+// TestScriptResyncThenBreakIn: CTRL+R on a running target waits (its
+// RESETs are eaten); CTRL+C breaks in and completes it.
+func TestScriptResyncThenBreakIn(t *testing.T) {
+	ts := startScript(t, func(c *Config) { c.Spec.Resets = 0 })
+	ts.send("g\n\x12\n")
+	ts.out.waitFor(t, "Resynchronizing with target...", 1)
+	ts.send("\x03\nr\nq\n")
+	if st := ts.wait(); st != ExitOK {
+		t.Fatalf("exit status %d; stderr:\n%s", st, ts.errs)
+	}
+	out := ts.out.String()
+	if !strings.Contains(out, "Resync complete (") || !strings.Contains(out, "You are seeing this message") || !strings.Contains(out, "rax=") {
+		t.Errorf("output:\n%s", out)
+	}
+}
+
+// TestScriptDesync: once the simulator's ids fall out of step, a command
+// fails with the clear timeout message and the CTRL+R hint; after CTRL+R
+// ENTER commands work.
+func TestScriptDesync(t *testing.T) {
+	ts := startScript(t, func(c *Config) {
+		c.Sim.DesyncAfter = 25 // after the connection's own requests
+		c.Engine = kdproto.Options{AckTimeout: 200 * time.Millisecond, ReplyTimeout: 300 * time.Millisecond, Retries: 2}
+	})
+	failed := false
+	for i := 1; i <= 40 && !failed; i++ {
+		ts.send("dq @rsp L1\n")
+		ts.out.waitFor(t, "kd> dq @rsp L1\n", i)
+		// The command's output or its error ends with the next prompt,
+		// or shows up on stderr.
+		ts.send(".echo mark\n")
+		ts.out.waitFor(t, "mark\n", i)
+		failed = strings.Contains(ts.errs.String(), "out of step")
+	}
+	if !failed {
+		t.Fatalf("no command failed; the simulator never desynchronised\n%s", ts.out)
+	}
+	if e := ts.errs.String(); !strings.Contains(e, "kd: error: dq @rsp L1: the target acknowledged the request but never answered: the link is out of step\nkd: hint: press CTRL+R then ENTER to resynchronize") {
+		t.Errorf("stderr:\n%s", e)
+	}
+	ts.send("\x12\nr rip\nq\n")
+	if st := ts.wait(); st != ExitCommand {
+		t.Fatalf("exit status %d, want %d (a command failed)", st, ExitCommand)
+	}
+	out := ts.out.String()
+	i := strings.Index(out, "Resync complete")
+	if i < 0 || !strings.Contains(out[i:], "kd> r rip\nrip=fffff8") {
+		t.Errorf("r after the resync failed; output:\n%s\nstderr:\n%s", out, ts.errs)
+	}
+	if ts.events.count("reset") < 2 {
+		t.Errorf("the simulator saw %d RESETs, want the connection's and the resync's", ts.events.count("reset"))
+	}
+}
+
+func TestScriptRegisterSet(t *testing.T) {
+	ts := startScript(t)
+	ts.send("r rax=0n17\nr @rax, rcx\nr rax=rax+1\nr rax\nq\n")
+	if st := ts.wait(); st != ExitOK {
+		t.Fatalf("exit status %d; stderr:\n%s", st, ts.errs)
+	}
+	out := ts.out.String()
+	if !strings.Contains(out, "rax=0000000000000011 rcx=") || !strings.Contains(out, "0: kd> r rax\nrax=0000000000000012\n") {
+		t.Errorf("output:\n%s", out)
+	}
+}
+
+func TestScriptMemory(t *testing.T) {
+	ts := startScript(t)
+	ts.send("dd rsp L4\ndq @rsp L3\ndb 0 L4\nd\nq\n")
+	if st := ts.wait(); st != ExitOK {
+		t.Fatalf("exit status %d; stderr:\n%s", st, ts.errs)
+	}
+	out := ts.out.String()
+	for _, want := range []string{
+		"00000000`00000000  ?? ?? ?? ??                                      ????\n",
+		"00000000`00000004  ?? ?? ?? ?? ?? ?? ?? ??-?? ?? ?? ?? ?? ?? ?? ??  ????????????????\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q", want)
+		}
+	}
+	lines := strings.Split(out, "\n")
+	for i, l := range lines {
+		if strings.HasSuffix(l, "kd> dd rsp L4") && !strings.HasPrefix(lines[i+1], "fffff8") {
+			t.Errorf("dd line %q", lines[i+1])
+		}
+		if strings.HasSuffix(l, "kd> dq @rsp L3") && (len(strings.Fields(lines[i+1])) != 3 || len(strings.Fields(lines[i+2])) != 2) {
+			t.Errorf("dq lines %q %q", lines[i+1], lines[i+2])
+		}
+	}
+	if t.Failed() {
+		t.Logf("output:\n%s", out)
+	}
+}
+
+func TestScriptBreakpoint(t *testing.T) {
+	ts := startScript(t)
+	ts.send("bp simdrv!SimDrvTimerRoutine\nbl\ng\n")
+	ts.out.waitFor(t, "Breakpoint 0 hit\nsimdrv!SimDrvTimerRoutine:\n", 1)
+	ts.send("g\n")
+	ts.out.waitFor(t, "Breakpoint 0 hit", 2)
+	ts.send("bc *\nbl\ng\n\x03\nq\n")
+	if st := ts.wait(); st != ExitOK {
+		t.Fatalf("exit status %d; stderr:\n%s", st, ts.errs)
+	}
+	out := ts.out.String()
+	if !strings.Contains(out, " 0 e fffff8") || strings.Count(out, "Breakpoint 0 hit") != 2 {
+		t.Errorf("output:\n%s", out)
+	}
+}
+
+func TestScriptStep(t *testing.T) {
+	ts := startScript(t)
+	ts.send("t\nt\nq\n")
+	if st := ts.wait(); st != ExitOK {
+		t.Fatalf("exit status %d; stderr:\n%s", st, ts.errs)
+	}
+	if n := strings.Count(ts.out.String(), "rax="); n != 2 {
+		t.Errorf("%d register displays, want 2:\n%s", n, ts.out)
+	}
+}
+
+func TestScriptReboot(t *testing.T) {
+	ts := startScript(t, func(c *Config) { c.BreakIn = true })
+	ts.send(".reboot\nr rip\nq\n")
+	if st := ts.wait(); st != ExitOK {
+		t.Fatalf("exit status %d; stderr:\n%s", st, ts.errs)
+	}
+	out := ts.out.String()
+	i := strings.Index(out, "Shutdown occurred at (Fri Nov 27 03:32:18.123 2026 (UTC + 0:00))...unloading all symbol tables.\nWaiting to reconnect...\n")
+	if i < 0 {
+		t.Fatalf("no shutdown lines; output:\n%s", out)
+	}
+	rest := out[i:]
+	for _, want := range []string{"Connected to Windows 10 19041", "Kernel Debugger connection established.  (Initial Breakpoint requested)", "rip="} {
+		if !strings.Contains(rest, want) {
+			t.Errorf("after the reboot, output lacks %q:\n%s", want, rest)
+		}
+	}
+}
+
+func TestScriptRestart(t *testing.T) {
+	ts := startScript(t)
+	ts.send(".restart\nr rip\nq\n")
+	if st := ts.wait(); st != ExitOK {
+		t.Fatalf("exit status %d; stderr:\n%s", st, ts.errs)
+	}
+	if out := ts.out.String(); strings.Count(out, "Opened sim") != 2 || !strings.Contains(out, "rip=") {
+		t.Errorf("output:\n%s", out)
+	}
+}
+
+func TestScriptLog(t *testing.T) {
+	dir := t.TempDir()
+	first, second := filepath.Join(dir, "a.log"), filepath.Join(dir, "b.log")
+	ts := startScript(t, func(c *Config) { c.LogOpen = first })
+	ts.send("r rip\n.logappend " + second + "\nvertarget\n.logclose\nr rax\nq\n")
+	if st := ts.wait(); st != ExitOK {
+		t.Fatalf("exit status %d; stderr:\n%s", st, ts.errs)
+	}
+	a, _ := os.ReadFile(first)
+	b, _ := os.ReadFile(second)
+	if !strings.Contains(string(a), "Opened log file '"+first+"'") || !strings.Contains(string(a), "kd> r rip\nrip=") {
+		t.Errorf("first log:\n%s", a)
+	}
+	if !strings.Contains(string(b), "kd> vertarget\nWindows 10 Kernel Version") || !strings.Contains(string(b), "Closing open log file") ||
+		strings.Contains(string(b), "rax=") {
+		t.Errorf("second log:\n%s", b)
+	}
+}
+
+func TestInitialCommands(t *testing.T) {
+	ts := startScript(t, func(c *Config) { c.Commands = []string{"r rip; r rsp", "q"} })
+	if st := ts.wait(); st != ExitOK {
+		t.Fatalf("exit status %d", st)
+	}
+	if out := ts.out.String(); !strings.Contains(out, "kd> r rip\nrip=") || !strings.Contains(out, "kd> r rsp\nrsp=") {
+		t.Errorf("output:\n%s", out)
+	}
+}
+
+// TestScriptRunningTarget: without -b a running target stays running; kd
+// says the connection is up when the target first talks (DbgPrint), shows
+// its text sanitised, and CTRL+C breaks in.
+func TestScriptRunningTarget(t *testing.T) {
+	ts := startScript(t, func(c *Config) {
+		c.Sim.Stopped = false
+		c.Sim.PrintEvery = 20 * time.Millisecond
+		c.Sim.Evil = true
+	})
+	ts.out.waitFor(t, "Kernel Debugger connection established.\n", 1)
+	ts.out.waitFor(t, "simdrv: ", 2)
+	ts.send("\x03\nvertarget\nq\n")
+	if st := ts.wait(); st != ExitOK {
+		t.Fatalf("exit status %d; stderr:\n%s", st, ts.errs)
+	}
+	out := ts.out.String()
+	if strings.ContainsAny(out, "\x1b\x07") || strings.Contains(out, "\xff") {
+		t.Errorf("raw control or invalid bytes reached the screen:\n%q", out)
+	}
+	i := strings.Index(out, "Kernel Debugger connection established.")
+	j := strings.Index(out, "Connected to Windows 10 19041")
+	k := strings.Index(out, "You are seeing this message")
+	if i < 0 || j < i || k < j || !strings.Contains(out, `\x1b[2J`) {
+		t.Errorf("output:\n%s", out)
+	}
+}
+
+// TestScriptDbgPrompt: the simulated driver fails an assertion and asks
+// (DbgPrompt) what to do; the next input line is the answer.
+func TestScriptDbgPrompt(t *testing.T) {
+	ts := startScript(t)
+	ts.send("ed simdrv!SimDrvAssertRequest 1\neb simdrv!SimDrvAssertRequest+4 ff\ng\n")
+	ts.out.waitFor(t, "(boipt)? ", 1)
+	ts.send("i\n")
+	ts.events.waitFor(t, "prompt", 1)
+	ts.send("\x03\ndd simdrv!SimDrvAssertRequest L2\neb 0 1\nq\n")
+	if st := ts.wait(); st != ExitCommand {
+		t.Fatalf("exit status %d, want 1 (eb 0 fails); stderr:\n%s", st, ts.errs)
+	}
+	out := ts.out.String()
+	for _, want := range []string{"*** Assertion failed: SimDrvState == SIMDRV_READY", "(boipt)? i\n", " 00000000 000000ff\n"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q", want)
+		}
+	}
+	if !strings.Contains(ts.errs.String(), "kd: error: eb 0 1: memory access error at '00000000`00000000'") {
+		t.Errorf("stderr:\n%s", ts.errs)
+	}
+	if t.Failed() {
+		t.Logf("output:\n%s", out)
+	}
+}
