@@ -155,6 +155,7 @@ type Engine struct {
 	resyncers []chan struct{}
 	lastStop  []byte // payload of the last state change, to spot repeats
 	resetGen  int    // counts RESETs from the target
+	stops     int    // counts state changes from the target
 
 	quit      chan struct{} // closed by Close
 	closeOnce sync.Once

@@ -113,8 +113,9 @@ func (e *Engine) handle(p Packet) {
 		e.mu.Lock()
 		repeat := bytes.Equal(e.lastStop, p.Payload)
 		e.lastStop = append(e.lastStop[:0], p.Payload...)
-		e.mu.Unlock()
+		e.stops++
 		e.state.Store(int32(StateStopped))
+		e.mu.Unlock()
 		e.signalPending(signal{kind: sigStateChange})
 		e.emit(Event{Kind: EventStateChange, State: sc, Repeat: repeat})
 	case PacketTypeDebugIO:

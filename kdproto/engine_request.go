@@ -28,15 +28,36 @@ func (e *Engine) Request(ctx context.Context, m Manipulate) (Manipulate, error) 
 	e.reqMu.Lock()
 	defer e.reqMu.Unlock()
 	e.payload = m.Append(e.payload[:0])
-	reply, err := e.transact(ctx, PacketTypeStateManipulate, e.payload, m.API, m.API.HasReply())
-	if err != nil {
-		return Manipulate{}, err
-	}
+	resumes := false
 	switch m.API {
 	case APIContinue, APIContinue2, APIReboot, APICauseBugCheck, APISwitchProcessor:
 		// The target leaves the debugger (SwitchProcessor: until the other
-		// processor reports).
+		// processor reports). Note it before sending: the next state change
+		// can overtake the ACK.
+		resumes = true
+	}
+	e.mu.Lock()
+	before, stops := e.State(), e.stops
+	if resumes {
 		e.state.Store(int32(StateRunning))
+	}
+	e.mu.Unlock()
+	reply, err := e.transact(ctx, PacketTypeStateManipulate, e.payload, m.API, m.API.HasReply())
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if resumes {
+		switch {
+		case err != nil && e.stops == stops:
+			// Not resumed after all.
+			e.state.Store(int32(before))
+		case err == nil && e.stops == stops:
+			// A new stop that looks like the last one (the same breakpoint
+			// hit again) is not a repeat.
+			e.lastStop = e.lastStop[:0]
+		}
+	}
+	if err != nil {
+		return Manipulate{}, err
 	}
 	return reply, nil
 }
@@ -218,6 +239,9 @@ type ResyncResult struct {
 // goroutine completes it. A request in flight is sent again once after the
 // RESET.
 func (e *Engine) Resync(ctx context.Context, o ResyncOptions) (ResyncResult, error) {
+	if err := ctx.Err(); err != nil {
+		return ResyncResult{}, err
+	}
 	if o.Interval <= 0 {
 		o.Interval = time.Second
 	}
@@ -227,14 +251,17 @@ func (e *Engine) Resync(ctx context.Context, o ResyncOptions) (ResyncResult, err
 	e.mu.Unlock()
 	defer e.dropResyncer(answered)
 	start := time.Now()
-	timer := time.NewTimer(0)
-	defer timer.Stop()
-	<-timer.C
+	var timer *time.Timer
 	for n := 1; ; n++ {
 		if err := e.sendControl(PacketTypeReset, 0); err != nil {
 			return ResyncResult{Resets: n}, err
 		}
-		timer.Reset(o.Interval)
+		if timer == nil {
+			timer = time.NewTimer(o.Interval)
+			defer timer.Stop()
+		} else {
+			timer.Reset(o.Interval)
+		}
 		select {
 		case <-answered:
 			return ResyncResult{Resets: n, Elapsed: time.Since(start)}, nil

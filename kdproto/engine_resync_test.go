@@ -359,3 +359,49 @@ func TestEngineSlowConsumerNeverStallsProtocol(t *testing.T) {
 		}
 	})
 }
+
+func TestEngineStopOvertakingContinueAckLeavesTargetStopped(t *testing.T) {
+	engineTest(t, Options{}, func(t *testing.T, e *Engine, ft *fakeTarget) {
+		ft.sendData(PacketTypeStateChange64, InitialPacketID|SyncPacketID, stateChange(0x1000))
+		ft.wantControl(PacketTypeAcknowledge, InitialPacketID)
+		nextEvent(t, e)
+		ch := goRequest(e, NewManipulate(APIContinue2, 0, Continue2{Status: DbgContinue, TraceFlag: 1}, nil))
+		ft.wantManipulate(InitialPacketID, APIContinue2)
+		if e.State() != StateRunning {
+			t.Fatalf("state while Continue2 awaits its ACK = %v; want running", e.State())
+		}
+		// The single step's state change arrives before the ACK (which the
+		// line delayed): the reply-less request takes it as done.
+		ft.sendData(PacketTypeStateChange64, InitialPacketID|1, stateChange(0x1001))
+		ft.wantControl(PacketTypeAcknowledge, InitialPacketID|1)
+		ft.sendControl(PacketTypeAcknowledge, InitialPacketID)
+		if r := wantResult(t, ch); r.err != nil {
+			t.Fatal(r.err)
+		}
+		if e.State() != StateStopped {
+			t.Fatalf("state = %v; want stopped: the step's state change came in", e.State())
+		}
+		if ev := nextEvent(t, e); ev.State.PC != 0x1001 || ev.Repeat {
+			t.Fatalf("event = %v", ev)
+		}
+	})
+}
+
+func TestEngineFailedContinueRestoresState(t *testing.T) {
+	engineTest(t, Options{AckTimeout: time.Second, Retries: 1}, func(t *testing.T, e *Engine, ft *fakeTarget) {
+		ft.sendData(PacketTypeStateChange64, InitialPacketID|SyncPacketID, stateChange(0x1000))
+		ft.wantControl(PacketTypeAcknowledge, InitialPacketID)
+		nextEvent(t, e)
+		ch := goRequest(e, NewManipulate(APIContinue2, 0, Continue2{Status: DbgContinue}, nil))
+		ft.wantManipulate(InitialPacketID, APIContinue2)
+		time.Sleep(time.Second)
+		ft.wantManipulate(InitialPacketID, APIContinue2)
+		time.Sleep(time.Second)
+		if r := wantResult(t, ch); !errors.Is(r.err, ErrNoAck) {
+			t.Fatalf("err = %v; want ErrNoAck", r.err)
+		}
+		if e.State() != StateStopped {
+			t.Fatalf("state = %v; want stopped: the continue never arrived", e.State())
+		}
+	})
+}
