@@ -166,8 +166,8 @@ func (c *Console) loadExports(ctx context.Context, s *session, m *module) {
 	if len(hdr) < 0x40 || hdr[0] != 'M' || hdr[1] != 'Z' {
 		return
 	}
-	pe := int(binary.LittleEndian.Uint32(hdr[0x3C:]))
-	if pe <= 0 || pe+24+0x78 > len(hdr) || string(hdr[pe:pe+4]) != "PE\x00\x00" {
+	pe := binary.LittleEndian.Uint32(hdr[0x3C:])
+	if pe == 0 || uint64(pe)+24+0x78 > uint64(len(hdr)) || string(hdr[pe:pe+4]) != "PE\x00\x00" {
 		return
 	}
 	opt := hdr[pe+24:]
