@@ -81,6 +81,7 @@ check "the resync" -E '^Resync complete \([0-9]+ ms, [0-9]+ RESET packets\)\.$'
 check "the db line" -E '^[0-9a-f]{8}`[0-9a-f]{8}  ([0-9a-f?]{2}[ -]){15}[0-9a-f?]{2}  '
 check "the break-in box" -F "You are seeing this message because you pressed either"
 check "the stop location" -E '^[0-9a-f]{8}`[0-9a-f]{8} cc +int +3$'
+check "the stop's symbol (from nt's PE export directory)" -Fx "nt!DbgBreakPointWithStatus:"
 check "the quit" -Fx "quit:"
 
 if ! grep -F '"kind":"reset"' "$EVENTS" >/dev/null; then

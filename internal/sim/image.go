@@ -1,16 +1,26 @@
 package sim
 
 import (
+	"cmp"
+	"fmt"
 	"math/rand/v2"
+	"slices"
+	"strings"
 	"unicode/utf16"
 
 	"github.com/gokd/kd/kdproto"
 )
 
 // Module layout: every image has its PE headers at RVA 0, .text at RVA
-// 0x1000, then one .rdata page, then its .data pages.
+// 0x1000, then one .rdata page, then its .data pages. The .rdata page holds
+// the debug directory at +0, its CodeView record at +0x40 and the export
+// directory at +0x100.
 const (
 	rvaText = 0x1000
+
+	rdataCodeView = 0x40  // offset of the RSDS record in .rdata
+	rdataExports  = 0x100 // offset of the IMAGE_EXPORT_DIRECTORY in .rdata
+	exportDirSize = 40    // sizeof(IMAGE_EXPORT_DIRECTORY)
 
 	// Page-table entry flags.
 	pteKernelData = 0x8000000000000063 // P|RW|A|D|NX
@@ -186,11 +196,83 @@ func (im *image) mapModule(md *module, text []byte, rng *rand.Rand) {
 	le.PutUint32(dd[4:], md.timestamp)
 	le.PutUint32(dd[12:], 2) // IMAGE_DEBUG_TYPE_CODEVIEW
 	le.PutUint32(dd[16:], uint32(len(rsds)))
-	le.PutUint32(dd[20:], rdRVA+0x40)
-	le.PutUint32(dd[24:], rdRVA+0x40)
-	copy(rd[0x40:], rsds)
+	le.PutUint32(dd[20:], rdRVA+rdataCodeView)
+	le.PutUint32(dd[24:], rdRVA+rdataCodeView)
+	copy(rd[rdataCodeView:], rsds)
 
-	writePE(hdr, md, rdRVA, im.syms[md.name+"!"+md.entry]-md.base)
+	exp := exportDirectory(md, im.syms, rdRVA+rdataExports)
+	if rdataExports+len(exp) > pageSize {
+		// The symbol table is static; this cannot happen.
+		panic(fmt.Sprintf("sim: %s's export directory (%#x bytes) does not fit in .rdata", md.name, len(exp)))
+	}
+	copy(rd[rdataExports:], exp)
+
+	writePE(hdr, md, rdRVA, im.syms[md.name+"!"+md.entry]-md.base, uint32(len(exp)))
+}
+
+// exports returns the symbols md exports: every name the simulator knows
+// in md except linker-defined ones (__ImageBase), in export address table
+// order (by address, then name).
+func exports(md *module, syms map[string]uint64) []export {
+	prefix := md.name + "!"
+	var out []export
+	for name, addr := range syms {
+		n, ok := strings.CutPrefix(name, prefix)
+		if !ok || n == "" || strings.HasPrefix(n, "__") || addr < md.base || addr-md.base >= uint64(md.size()) {
+			continue
+		}
+		out = append(out, export{name: n, rva: uint32(addr - md.base)})
+	}
+	slices.SortFunc(out, func(a, b export) int {
+		return cmp.Or(cmp.Compare(a.rva, b.rva), strings.Compare(a.name, b.name))
+	})
+	return out
+}
+
+type export struct {
+	name string
+	rva  uint32
+}
+
+// exportDirectory builds md's export data as it sits at rva: the
+// IMAGE_EXPORT_DIRECTORY, the export address table (one RVA per ordinal,
+// Base 1, in address order), the name pointer table (sorted by byte value,
+// for binary search), the ordinal table (indexes into the address table),
+// the DLL name and the exported names.
+func exportDirectory(md *module, syms map[string]uint64, rva uint32) []byte {
+	funcs := exports(md, syms)
+	n := uint32(len(funcs))
+	byName := make([]int, n) // name order -> index in funcs
+	for i := range byName {
+		byName[i] = i
+	}
+	slices.SortFunc(byName, func(a, b int) int { return strings.Compare(funcs[a].name, funcs[b].name) })
+
+	eat := rva + exportDirSize
+	npt := eat + 4*n
+	ot := npt + 4*n
+	strs := (ot + 2*n + 3) &^ 3 // the strings, 4-byte aligned
+
+	b := make([]byte, strs-rva, int(strs-rva)+len(md.file)+1+int(n)*32)
+	// Characteristics 0, MajorVersion 0, MinorVersion 0.
+	le.PutUint32(b[0x04:], md.timestamp) // TimeDateStamp
+	le.PutUint32(b[0x0C:], strs)         // Name: the DLL name comes first
+	le.PutUint32(b[0x10:], 1)            // Base
+	le.PutUint32(b[0x14:], n)            // NumberOfFunctions
+	le.PutUint32(b[0x18:], n)            // NumberOfNames
+	le.PutUint32(b[0x1C:], eat)          // AddressOfFunctions
+	le.PutUint32(b[0x20:], npt)          // AddressOfNames
+	le.PutUint32(b[0x24:], ot)           // AddressOfNameOrdinals
+	b = append(append(b, md.file...), 0)
+	for i, f := range funcs {
+		le.PutUint32(b[eat-rva+4*uint32(i):], f.rva)
+	}
+	for i, fi := range byName {
+		le.PutUint32(b[npt-rva+4*uint32(i):], rva+uint32(len(b)))
+		le.PutUint16(b[ot-rva+2*uint32(i):], uint16(fi))
+		b = append(append(b, funcs[fi].name...), 0)
+	}
+	return b
 }
 
 type section struct {
@@ -201,8 +283,9 @@ type section struct {
 }
 
 // writePE writes a PE32+ header: DOS header, "PE\0\0", the COFF file
-// header, the optional header with a debug directory, and three sections.
-func writePE(p *page, md *module, rdRVA uint32, entryRVA uint64) {
+// header, the optional header with export and debug directories, and three
+// sections.
+func writePE(p *page, md *module, rdRVA uint32, entryRVA uint64, expSize uint32) {
 	copy(p[:], "MZ")
 	le.PutUint16(p[0x02:], 0x90)
 	le.PutUint16(p[0x04:], 3)
@@ -253,6 +336,8 @@ func writePE(p *page, md *module, rdRVA uint32, entryRVA uint64) {
 	le.PutUint64(o[0x58:], 0x100000)
 	le.PutUint64(o[0x60:], 0x1000)
 	le.PutUint32(o[0x6C:], 16)
+	le.PutUint32(o[0x70:], rdRVA+rdataExports) // IMAGE_DIRECTORY_ENTRY_EXPORT
+	le.PutUint32(o[0x74:], expSize)
 	le.PutUint32(o[0x70+6*8:], rdRVA) // IMAGE_DIRECTORY_ENTRY_DEBUG
 	le.PutUint32(o[0x70+6*8+4:], 28)
 
