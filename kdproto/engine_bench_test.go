@@ -2,6 +2,7 @@ package kdproto
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net"
 	"testing"
@@ -22,7 +23,7 @@ func echoTarget(conn net.Conn) {
 				return
 			}
 			var pe *PacketError
-			if asPacketError(err, &pe) {
+			if errors.As(err, &pe) {
 				continue
 			}
 			return

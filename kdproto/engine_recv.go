@@ -5,8 +5,6 @@ import (
 	"errors"
 )
 
-func asPacketError(err error, pe **PacketError) bool { return errors.As(err, pe) }
-
 // readLoop reads the link until it fails or the engine is closed.
 func (e *Engine) readLoop() {
 	r := NewReader(e.conn, e.opts.MaxPacket)
@@ -81,11 +79,7 @@ func (e *Engine) handle(p Packet) {
 		e.lastRecv, e.haveLast = p.ID, true
 	}
 	e.mu.Unlock()
-	if dup {
-		e.traceIn(p, "duplicate dropped")
-	} else {
-		e.traceIn(p, "")
-	}
+	e.traceIn(p, e.dataNote(p, dup))
 	// Every well-formed data packet is acknowledged, duplicates included,
 	// with the sync bit cleared (the target compares against its id &^ 0x800).
 	_ = e.sendControl(PacketTypeAcknowledge, p.ID&^SyncPacketID)
@@ -100,9 +94,7 @@ func (e *Engine) handle(p Packet) {
 			return
 		}
 		m.Data = bytes.Clone(m.Data)
-		if !e.signalPending(signal{kind: sigReply, reply: &m}) {
-			e.traceNote(p, "unexpected reply dropped")
-		}
+		e.signalPending(signal{kind: sigReply, reply: &m})
 	case PacketTypeStateChange64:
 		sc, err := ParseStateChange(p.Payload)
 		if err != nil {
@@ -145,11 +137,29 @@ func (e *Engine) handle(p Packet) {
 		e.emit(Event{Kind: EventWarning, Text: []byte("legacy 32-bit state change ignored")})
 	default:
 		// TRACE_IO, CONTROL_REQUEST and unknown types: acknowledged, ignored.
-		e.traceNote(p, "ignored")
 	}
 }
 
-func (e *Engine) traceNote(p Packet, note string) { e.traceIn(p, note) }
+// dataNote says, for the trace, what becomes of a data packet.
+func (e *Engine) dataNote(p Packet, dup bool) string {
+	if e.trace.Load() == nil {
+		return ""
+	}
+	switch {
+	case dup:
+		return "duplicate dropped"
+	case p.Type == PacketTypeStateManipulate:
+		e.mu.Lock()
+		waiting := e.pend != nil
+		e.mu.Unlock()
+		if !waiting {
+			return "no request waiting, dropped"
+		}
+	case p.Type == PacketTypeTraceIO, p.Type == PacketTypeControlRequest, p.Type >= PacketTypeMax, p.Type == PacketTypeUnused:
+		return "ignored"
+	}
+	return ""
+}
 
 // onReset handles a RESET from the target: both sides go back to
 // InitialPacketID, and the duplicate filter is cleared rather than seeded,

@@ -2,6 +2,7 @@ package kdproto
 
 import (
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"strings"
 )
@@ -102,7 +103,7 @@ func (e *Engine) traceBad(err error) {
 	if t := e.trace.Load(); t != nil {
 		var pe *PacketError
 		rec := TraceRecord{Dir: DirIn, Err: err}
-		if asPacketError(err, &pe) {
+		if errors.As(err, &pe) {
 			rec.Packet.Header = pe.Header
 		}
 		(*t)(rec)
