@@ -56,7 +56,7 @@ func (e *Engine) readMemory(ctx context.Context, api API, cpu uint16, addr uint6
 			return out, &MemoryError{Address: addr, Done: len(out), Err: err}
 		}
 		got := r.Data
-		if actual := int(r.Memory().ActualBytes); actual < len(got) {
+		if actual := r.Memory().ActualBytes; uint64(actual) < uint64(len(got)) {
 			got = got[:actual]
 		}
 		if len(got) > chunk {
@@ -83,7 +83,10 @@ func (e *Engine) writeMemory(ctx context.Context, api API, cpu uint16, addr uint
 		if err != nil {
 			return done, &MemoryError{Address: addr, Done: done, Err: err}
 		}
-		n := min(int(r.Memory().ActualBytes), len(chunk))
+		n := len(chunk)
+		if actual := r.Memory().ActualBytes; uint64(actual) < uint64(n) {
+			n = int(actual)
+		}
 		done += n
 		if !r.ReturnStatus.Success() || n < len(chunk) {
 			st := error(r.ReturnStatus)
@@ -162,7 +165,7 @@ func (e *Engine) GetContextEx(ctx context.Context, cpu uint16, off, n uint32) ([
 		return nil, err
 	}
 	d := r.Data
-	if c := int(r.ContextEx().BytesCopied); c < len(d) {
+	if c := r.ContextEx().BytesCopied; uint64(c) < uint64(len(d)) {
 		d = d[:c]
 	}
 	return d, nil
@@ -310,7 +313,7 @@ func (e *Engine) GetBusData(ctx context.Context, b BusData) ([]byte, error) {
 		return nil, err
 	}
 	d := r.Data
-	if n := int(r.BusData().Length); n < len(d) {
+	if n := r.BusData().Length; uint64(n) < uint64(len(d)) {
 		d = d[:n]
 	}
 	return d, nil

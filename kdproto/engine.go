@@ -143,9 +143,9 @@ type Engine struct {
 	wmu  sync.Mutex // serialises writes
 	wbuf []byte
 
-	reqMu   sync.Mutex // one request at a time; guards the buffers below
-	payload []byte     // request payload being built
-	pkt     []byte     // request packet being sent
+	reqSem  chan struct{} // one request at a time; holding it guards the buffers below
+	payload []byte        // request payload being built
+	pkt     []byte        // request packet being sent
 
 	mu        sync.Mutex
 	nextID    uint32   // id of the host's next data packet
@@ -153,9 +153,10 @@ type Engine struct {
 	haveLast  bool     // lastRecv is valid
 	pend      *pending // request in flight
 	resyncers []chan struct{}
-	lastStop  []byte // payload of the last state change, to spot repeats
-	resetGen  int    // counts RESETs from the target
-	stops     int    // counts state changes from the target
+	lastStop  []byte      // payload of the last state change, to spot repeats
+	resetGen  int         // counts RESETs from the target
+	refusing  atomic.Bool // a FILE_IO refusal is under way
+	stops     int         // counts state changes from the target
 
 	quit      chan struct{} // closed by Close
 	closeOnce sync.Once
@@ -178,6 +179,7 @@ func NewEngine(conn io.ReadWriteCloser, opts Options) *Engine {
 		queue:  newEventQueue(),
 		done:   make(chan struct{}),
 		quit:   make(chan struct{}),
+		reqSem: make(chan struct{}, 1),
 	}
 	if opts.Trace != nil {
 		e.SetTrace(opts.Trace)

@@ -132,7 +132,7 @@ func (e *Engine) handle(p Packet) {
 		}
 		// kd serves no files: every request fails as "no such file", which
 		// lets the target go on at once instead of retrying.
-		go e.refuseFileIO(f.API)
+		e.refuseFileIO(f.API)
 	case PacketTypeStateChange32:
 		e.emit(Event{Kind: EventWarning, Text: []byte("legacy 32-bit state change ignored")})
 	default:

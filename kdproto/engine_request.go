@@ -25,8 +25,10 @@ func (e *Engine) Request(ctx context.Context, m Manipulate) (Manipulate, error) 
 	if ManipulateSize+len(m.Data) > e.opts.MaxPacket {
 		return Manipulate{}, &RequestError{API: m.API, Err: fmt.Errorf("%w: %d data bytes", ErrPacketTooLarge, len(m.Data))}
 	}
-	e.reqMu.Lock()
-	defer e.reqMu.Unlock()
+	if err := e.acquire(ctx); err != nil {
+		return Manipulate{}, &RequestError{API: m.API, Err: err}
+	}
+	defer e.release()
 	e.payload = m.Append(e.payload[:0])
 	resumes := false
 	switch m.API {
@@ -68,27 +70,54 @@ func (e *Engine) AnswerPrompt(ctx context.Context, text []byte) error {
 	if DebugIOSize+len(text) > e.opts.MaxPacket {
 		return fmt.Errorf("kdproto: answer of %d bytes is too long", len(text))
 	}
-	e.reqMu.Lock()
-	defer e.reqMu.Unlock()
+	if err := e.acquire(ctx); err != nil {
+		return err
+	}
+	defer e.release()
 	_, err := e.transact(ctx, PacketTypeDebugIO, d.Append(nil), APIGetString, false)
 	return err
 }
 
+// acquire takes the request slot, giving up when ctx ends or the engine stops.
+func (e *Engine) acquire(ctx context.Context) error {
+	select {
+	case e.reqSem <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-e.done:
+		return e.err
+	}
+}
+
+func (e *Engine) release() { <-e.reqSem }
+
 // refuseFileIO answers a target's file request with STATUS_NO_SUCH_FILE.
+// One refusal runs at a time: requests that come meanwhile are dropped
+// (the target sends them again), so a flood of them costs nothing.
 func (e *Engine) refuseFileIO(api API) {
-	f := FileIO{API: api, Status: StatusNoSuchFile}
-	ctx, cancel := context.WithTimeout(context.Background(), e.opts.AckTimeout*time.Duration(e.opts.Retries+1))
-	defer cancel()
-	e.reqMu.Lock()
-	defer e.reqMu.Unlock()
-	_, _ = e.transact(ctx, PacketTypeFileIO, f.Append(nil), api, false)
+	if !e.refusing.CompareAndSwap(false, true) {
+		return
+	}
+	go func() {
+		defer e.refusing.Store(false)
+		f := FileIO{API: api, Status: StatusNoSuchFile}
+		ctx, cancel := context.WithTimeout(context.Background(), e.opts.AckTimeout*time.Duration(e.opts.Retries+1))
+		defer cancel()
+		if e.acquire(ctx) != nil {
+			return
+		}
+		defer e.release()
+		_, _ = e.transact(ctx, PacketTypeFileIO, f.Append(nil), api, false)
+	}()
 }
 
 // transact sends one data packet, waits for its ACK (retransmitting on
 // RESEND and on ACK timeouts) and, if wantReply, for the manipulate reply
 // with the same API. A RESET from the target, or a state change re-sent
 // while the reply is awaited, means the target dropped the request: it is
-// sent once more with the new id, then the request fails. e.reqMu must be held.
+// sent once more with the new id, then the request fails. The caller holds
+// the request slot (acquire).
 func (e *Engine) transact(ctx context.Context, t PacketType, payload []byte, api API, wantReply bool) (Manipulate, error) {
 	select {
 	case <-e.done:

@@ -405,3 +405,107 @@ func TestEngineFailedContinueRestoresState(t *testing.T) {
 		}
 	})
 }
+
+func TestEngineFileIOFloodRefusedOnceAtATime(t *testing.T) {
+	engineTest(t, Options{AckTimeout: time.Second, Retries: 1}, func(t *testing.T, e *Engine, ft *fakeTarget) {
+		id := InitialPacketID
+		for i := 0; i < 200; i++ {
+			f := FileIO{API: APICreateFile}
+			ft.sendData(PacketTypeFileIO, id, f.Append(nil))
+			ft.wantControl(PacketTypeAcknowledge, id)
+			if i == 0 {
+				// The one refusal; the target never ACKs it.
+				ft.wantData(PacketTypeFileIO, InitialPacketID)
+			}
+			id ^= 1
+		}
+		ft.wantIdle() // no other refusal while the first is under way
+		time.Sleep(time.Second)
+		ft.wantData(PacketTypeFileIO, InitialPacketID) // its one retransmission
+		time.Sleep(time.Second)
+		ft.wantIdle()
+		// The slot is free again: requests go through.
+		ch := goRequest(e, NewManipulate(APIGetVersion, 0, nil, nil))
+		ft.wantManipulate(InitialPacketID, APIGetVersion)
+		ft.reply(id, NewManipulate(APIGetVersion, 0, nil, nil))
+		ft.wantControl(PacketTypeAcknowledge, id)
+		if r := wantResult(t, ch); r.err != nil {
+			t.Fatal(r.err)
+		}
+	})
+}
+
+func TestEngineRequestWaitingForSlotHonoursContext(t *testing.T) {
+	engineTest(t, Options{AckTimeout: time.Minute}, func(t *testing.T, e *Engine, ft *fakeTarget) {
+		first := goRequest(e, NewManipulate(APIGetVersion, 0, nil, nil))
+		ft.wantManipulate(InitialPacketID, APIGetVersion) // never answered
+		ctx, cancel := context.WithCancel(context.Background())
+		ch := make(chan error, 1)
+		go func() { _, err := e.Request(ctx, NewManipulate(APIGetVersion, 0, nil, nil)); ch <- err }()
+		synctest.Wait()
+		cancel()
+		synctest.Wait()
+		if err := <-ch; !errors.Is(err, context.Canceled) {
+			t.Fatalf("err = %v; want context.Canceled while the first request holds the slot", err)
+		}
+		ft.wantIdle()
+		e.Close()
+		if r := wantResult(t, first); !errors.Is(r.err, ErrClosed) {
+			t.Fatalf("first request = %v; want ErrClosed after Close", r.err)
+		}
+	})
+}
+
+func TestEngineLyingLengthsInRepliesAreBounded(t *testing.T) {
+	engineTest(t, Options{}, func(t *testing.T, e *Engine, ft *fakeTarget) {
+		type res struct {
+			b   []byte
+			err error
+		}
+		ch := make(chan res, 1)
+		go func() {
+			b, err := e.ReadVirtual(context.Background(), 0, 0x1000, 4)
+			ch <- res{b, err}
+		}()
+		ft.wantManipulate(InitialPacketID, APIReadVirtualMemory)
+		ft.sendControl(PacketTypeAcknowledge, InitialPacketID)
+		// ActualBytes 0xFFFFFFFF, data of 2 bytes: a short read, not a panic
+		// (int(0xFFFFFFFF) is negative on 32-bit hosts).
+		ft.reply(InitialPacketID, NewManipulate(APIReadVirtualMemory, 0, Memory{Address: 0x1000, TransferCount: 4, ActualBytes: 0xFFFFFFFF}, []byte{1, 2}))
+		ft.wantControl(PacketTypeAcknowledge, InitialPacketID)
+		synctest.Wait()
+		r := <-ch
+		var me *MemoryError
+		if !errors.As(r.err, &me) || me.Done != 2 || len(r.b) != 2 {
+			t.Fatalf("ReadVirtual = %x, %v; want 2 bytes and a MemoryError", r.b, r.err)
+		}
+	})
+}
+
+func TestEngineStopsAreNeverDroppedForASlowConsumer(t *testing.T) {
+	engineTest(t, Options{}, func(t *testing.T, e *Engine, ft *fakeTarget) {
+		id := InitialPacketID
+		for i := 0; i < maxQueuedEvents+10; i++ {
+			d := DebugIO{API: APIPrintString, Length: 1, Data: []byte("x")}
+			ft.sendData(PacketTypeDebugIO, id, d.Append(nil))
+			ft.wantControl(PacketTypeAcknowledge, id)
+			id ^= 1
+		}
+		ft.sendData(PacketTypeStateChange64, id, stateChange(0x1000))
+		ft.wantControl(PacketTypeAcknowledge, id)
+		kinds := map[EventKind]int{}
+		for {
+			synctest.Wait()
+			select {
+			case ev := <-e.Events():
+				kinds[ev.Kind]++
+				continue
+			default:
+			}
+			break
+		}
+		if kinds[EventStateChange] != 1 || kinds[EventWarning] == 0 || kinds[EventPrint] > maxQueuedEvents+1 {
+			t.Fatalf("events = %v; want the stop, a drop warning and at most %d prints", kinds, maxQueuedEvents+1)
+		}
+	})
+}

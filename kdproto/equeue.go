@@ -8,13 +8,20 @@ import (
 // Bounds on events waiting for a slow consumer. The reader goroutine never
 // blocks on the consumer (it must keep acknowledging packets and passing
 // replies to requests); when a hostile or chatty target outruns the
-// consumer, DbgPrint text beyond maxQueuedText and events beyond
-// maxQueuedEvents are dropped and replaced by one EventWarning that counts
-// them.
+// consumer, DbgPrint text beyond maxQueuedText or maxQueuedEvents is
+// dropped and replaced by one EventWarning that counts it.
 const (
 	maxQueuedText   = 1 << 20
 	maxQueuedEvents = 4096
+	// hardQueuedEvents bounds even the events that are never dropped below
+	// it (stops, prompts, resets): only a target flooding them reaches it.
+	hardQueuedEvents = 16 * maxQueuedEvents
 )
+
+// droppable reports whether ev may be dropped when the consumer lags:
+// DbgPrint text and warnings may; a stop, a prompt or a reset the console
+// must act on may not.
+func droppable(ev Event) bool { return ev.Kind == EventPrint || ev.Kind == EventWarning }
 
 // eventQueue is an unbounded-looking, bounded-in-fact FIFO between the
 // reader goroutine and the Events channel.
@@ -36,7 +43,8 @@ func (q *eventQueue) push(ev Event) {
 		q.mu.Unlock()
 		return
 	}
-	if ev.Kind != EventLinkError && (len(q.q) >= maxQueuedEvents || (ev.Kind == EventPrint && q.text+len(ev.Text) > maxQueuedText)) {
+	if droppable(ev) && (len(q.q) >= maxQueuedEvents || q.text+len(ev.Text) > maxQueuedText) ||
+		len(q.q) >= hardQueuedEvents && ev.Kind != EventLinkError {
 		q.dropped++
 		q.droppedB += len(ev.Text)
 		q.mu.Unlock()

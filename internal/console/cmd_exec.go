@@ -172,7 +172,7 @@ func cmdSwitchProcessor(ctx context.Context, c *Console, args string) error {
 	if !ok {
 		return syntaxErr("~"+args+"s", "a processor number is expected")
 	}
-	if n >= uint64(max(s.nprocs, 1)) {
+	if n >= uint64(max(s.nprocs, 1)) || n > 0xFFFF {
 		return fmt.Errorf("processor %d does not exist (the target has %d)", n, s.nprocs)
 	}
 	if uint16(n) == s.cpu {

@@ -3,6 +3,7 @@ package console
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/signal"
@@ -401,6 +402,9 @@ func (c *Console) handle(ctx context.Context, n any) {
 		switch {
 		case errors.Is(n.err, ErrKeyLine):
 			// A control key took the line; it has acted already.
+		case errors.Is(n.err, ErrLineTooLong):
+			c.out.Errorf(fmt.Sprintf("a script line is longer than %d characters; it was skipped", MaxCommandLen), "KD commands are at most 4096 characters: split the line with ; into shorter ones")
+			c.fail(ExitCommand)
 		case errors.Is(n.err, io.EOF):
 			c.inputEOF = true
 			// End of input: detach like CTRL+B.

@@ -20,10 +20,15 @@ type exprEnv interface {
 // ignored), registers with or without @, module!symbol names, + - * /,
 // unary minus and parentheses.
 type exprParser struct {
-	s   string
-	pos int
-	env exprEnv
+	s     string
+	pos   int
+	env   exprEnv
+	depth int // nesting of parentheses and unary operators
 }
+
+// maxExprDepth bounds the nesting of an expression, so that no input can
+// exhaust the stack.
+const maxExprDepth = 256
 
 // evalExpr evaluates all of s.
 func evalExpr(s string, env exprEnv) (uint64, error) {
@@ -120,6 +125,10 @@ func (p *exprParser) product() (uint64, error) {
 }
 
 func (p *exprParser) unary() (uint64, error) {
+	if p.depth++; p.depth > maxExprDepth {
+		return 0, fmt.Errorf("expression nested more than %d deep", maxExprDepth)
+	}
+	defer func() { p.depth-- }()
 	switch p.peek() {
 	case '-':
 		p.pos++

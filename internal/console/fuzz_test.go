@@ -1,6 +1,7 @@
 package console
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -50,4 +51,30 @@ func FuzzCommandLine(f *testing.F) {
 			_, _ = parseRange(args, fakeEnv{})
 		}
 	})
+}
+
+func TestDeepExpressionIsAnErrorNotACrash(t *testing.T) {
+	for _, s := range []string{strings.Repeat("(", 1<<20) + "1", strings.Repeat("-", 1<<20) + "1"} {
+		if _, err := evalExpr(s, fakeEnv{}); err == nil {
+			t.Fatalf("evalExpr of a %d-deep expression succeeded; want a nesting error", len(s))
+		}
+	}
+	if v, err := evalExpr(strings.Repeat("(", 100)+"1"+strings.Repeat(")", 100), fakeEnv{}); err != nil || v != 1 {
+		t.Fatalf("100-deep expression = %v, %v; want 1", v, err)
+	}
+}
+
+func TestScriptLineTooLongIsSkipped(t *testing.T) {
+	in := NewScriptInput(strings.NewReader(strings.Repeat("x", 1<<20) + "\nr\n"))
+	if _, err := in.ReadLine(""); !errors.Is(err, ErrLineTooLong) {
+		t.Fatalf("ReadLine of a 1 MiB line: err = %v; want ErrLineTooLong", err)
+	}
+	if line, err := in.ReadLine(""); err != nil || line != "r" {
+		t.Fatalf("next line = %q, %v; want \"r\"", line, err)
+	}
+	ok := strings.Repeat("y", MaxCommandLen)
+	in = NewScriptInput(strings.NewReader(ok + "\r\n"))
+	if line, err := in.ReadLine(""); err != nil || line != ok {
+		t.Fatalf("a %d-character line: err = %v", MaxCommandLen, err)
+	}
 }

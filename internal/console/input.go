@@ -29,6 +29,13 @@ type Input interface {
 // took the line.
 var ErrKeyLine = errors.New("console: the line was a control key")
 
+// MaxCommandLen is the longest command line kd accepts, as KD does.
+const MaxCommandLen = 4096
+
+// ErrLineTooLong is returned by ReadLine for a script line longer than
+// MaxCommandLen; the line is skipped and reading goes on.
+var ErrLineTooLong = errors.New("console: line longer than 4096 characters")
+
 // ScriptInput reads commands from a non-terminal stdin, one per line. A
 // line holding just a control byte (optionally followed by CR) is that
 // key followed by ENTER and acts at once, even while the target runs;
@@ -76,7 +83,10 @@ func KeyLine(line string) (Key, bool) {
 // ReadLine implements Input.
 func (s *ScriptInput) ReadLine(string) (string, error) {
 	for {
-		line, err := s.r.ReadString('\n')
+		line, err := s.readLine()
+		if errors.Is(err, ErrLineTooLong) {
+			return "", err
+		}
 		if line == "" && err != nil {
 			return "", err
 		}
@@ -94,5 +104,29 @@ func (s *ScriptInput) ReadLine(string) (string, error) {
 			continue
 		}
 		return line, nil
+	}
+}
+
+// readLine reads one line, newline included, holding at most
+// MaxCommandLen+2 bytes of it: a longer line is read to its end and
+// dropped with ErrLineTooLong.
+func (s *ScriptInput) readLine() (string, error) {
+	var line []byte
+	long := false
+	for {
+		chunk, err := s.r.ReadSlice('\n')
+		if !long {
+			line = append(line, chunk...)
+			if len(line) > MaxCommandLen+2 {
+				long, line = true, nil
+			}
+		}
+		if errors.Is(err, bufio.ErrBufferFull) {
+			continue
+		}
+		if long {
+			return "", ErrLineTooLong
+		}
+		return string(line), err
 	}
 }
