@@ -329,3 +329,24 @@ func TestScriptDbgPrompt(t *testing.T) {
 		t.Logf("output:\n%s", out)
 	}
 }
+
+// TestScriptProcessorSwitchBounds: ~Ns only takes processors the target
+// has, and numbers that would be cut to 16 bits are refused, not wrapped.
+func TestScriptProcessorSwitchBounds(t *testing.T) {
+	// The hostile simulator claims 0xFFFFFFFF processors: 0x10001 passes
+	// the count check and, cut to 16 bits, would switch to processor 1.
+	ts := startScript(t, func(c *Config) { c.Sim.Evil = true })
+	ts.send("~10001s\nq\n")
+	if st := ts.wait(); st != ExitCommand {
+		t.Fatalf("exit status %d, want %d", st, ExitCommand)
+	}
+	errs := ts.errs.String()
+	for _, want := range []string{"processor 65537 does not exist"} {
+		if !strings.Contains(errs, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, errs)
+		}
+	}
+	if strings.Contains(ts.out.String(), "1: kd>") {
+		t.Errorf("kd switched processor:\n%s", ts.out)
+	}
+}
