@@ -151,19 +151,21 @@ func (m *Machine) Serve(ctx context.Context, conn io.ReadWriteCloser) error {
 	conn.Close()
 	cancel()
 	<-l.rxDone
+	// Close cancels ctx, which closes conn: the loop may then see the link
+	// go down before it sees ctx end. Either way it was Close.
+	m.ctlMu.Lock()
+	closed := m.closed
+	m.ctlMu.Unlock()
 	switch {
 	case errors.Is(err, errReboot):
 		m.emit(Event{Kind: EventDisconnect, Detail: "reboot"})
 		m.boot()
 		m.emit(Event{Kind: EventReboot})
 		return ErrRebooted
-	case errors.Is(err, errLinkDown):
+	case errors.Is(err, errLinkDown) && !closed:
 		m.emit(Event{Kind: EventDisconnect, Detail: "host closed the connection"})
 		return nil
 	}
-	m.ctlMu.Lock()
-	closed := m.closed
-	m.ctlMu.Unlock()
 	m.emit(Event{Kind: EventDisconnect, Detail: err.Error()})
 	if closed {
 		return ErrClosed
