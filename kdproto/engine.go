@@ -140,8 +140,7 @@ type Engine struct {
 	trace atomic.Pointer[func(TraceRecord)]
 	state atomic.Int32
 
-	wmu  sync.Mutex // serialises writes
-	wbuf []byte
+	w *writer // every write goes through the writer goroutine
 
 	reqSem  chan struct{} // one request at a time; holding it guards the buffers below
 	payload []byte        // request payload being built
@@ -180,11 +179,13 @@ func NewEngine(conn io.ReadWriteCloser, opts Options) *Engine {
 		done:   make(chan struct{}),
 		quit:   make(chan struct{}),
 		reqSem: make(chan struct{}, 1),
+		w:      newWriter(),
 	}
 	if opts.Trace != nil {
 		e.SetTrace(opts.Trace)
 	}
 	go e.readLoop()
+	go e.writeLoop()
 	go e.forward()
 	return e
 }
@@ -244,40 +245,4 @@ func (e *Engine) isClosed() bool {
 	default:
 		return false
 	}
-}
-
-// write sends raw bytes under the write lock.
-func (e *Engine) write(b []byte) error {
-	if wd, ok := e.conn.(writeDeadliner); ok {
-		_ = wd.SetWriteDeadline(time.Now().Add(e.opts.WriteTimeout))
-	}
-	_, err := e.conn.Write(b)
-	return err
-}
-
-// sendControl writes a control packet.
-func (e *Engine) sendControl(t PacketType, id uint32) error {
-	e.wmu.Lock()
-	defer e.wmu.Unlock()
-	e.wbuf = AppendControl(e.wbuf[:0], t, id)
-	e.traceOut(e.wbuf)
-	return e.write(e.wbuf)
-}
-
-// sendRaw writes a prepared packet (used for data packets and retransmissions).
-func (e *Engine) sendRaw(pkt []byte) error {
-	e.wmu.Lock()
-	defer e.wmu.Unlock()
-	e.traceOut(pkt)
-	return e.write(pkt)
-}
-
-// BreakIn sends the break-in byte. It is safe from any goroutine at any time.
-func (e *Engine) BreakIn() error {
-	e.wmu.Lock()
-	defer e.wmu.Unlock()
-	if t := e.trace.Load(); t != nil {
-		(*t)(TraceRecord{Dir: DirOut, Breakin: true, Raw: []byte{BreakinPacketByte}})
-	}
-	return e.write([]byte{BreakinPacketByte})
 }

@@ -16,10 +16,7 @@ func (e *Engine) readLoop() {
 			if errors.As(rerr, &pe) {
 				// A malformed packet: ask for it again and read on.
 				e.traceBad(rerr)
-				if werr := e.sendControl(PacketTypeResend, 0); werr != nil && e.isClosed() {
-					err = werr
-					break
-				}
+				e.queueControl(PacketTypeResend, 0)
 				continue
 			}
 			err = rerr
@@ -82,7 +79,7 @@ func (e *Engine) handle(p Packet) {
 	e.traceIn(p, e.dataNote(p, dup))
 	// Every well-formed data packet is acknowledged, duplicates included,
 	// with the sync bit cleared (the target compares against its id &^ 0x800).
-	_ = e.sendControl(PacketTypeAcknowledge, p.ID&^SyncPacketID)
+	e.queueControl(PacketTypeAcknowledge, p.ID&^SyncPacketID)
 	if dup {
 		return
 	}

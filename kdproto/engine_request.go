@@ -240,7 +240,22 @@ func (e *Engine) waitAck(ctx context.Context, p *pending, pkt []byte) (Manipulat
 		case <-ctx.Done():
 			return Manipulate{}, false, ctx.Err()
 		case <-e.done:
-			return Manipulate{}, false, e.err
+			// The link went down; an ACK read just before still counts
+			// (a target that reboots ACKs, then drops the link).
+			for {
+				select {
+				case s := <-p.ch:
+					if s.kind == sigAck && s.id == p.id {
+						return Manipulate{}, false, nil
+					}
+					if s.kind == sigReply {
+						return *s.reply, true, nil
+					}
+					continue
+				default:
+				}
+				return Manipulate{}, false, e.err
+			}
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"net"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -506,6 +507,37 @@ func TestEngineStopsAreNeverDroppedForASlowConsumer(t *testing.T) {
 		}
 		if kinds[EventStateChange] != 1 || kinds[EventWarning] == 0 || kinds[EventPrint] > maxQueuedEvents+1 {
 			t.Fatalf("events = %v; want the stop, a drop warning and at most %d prints", kinds, maxQueuedEvents+1)
+		}
+	})
+}
+
+func TestEngineReaderNeverWaitsForAStuckLink(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		host, target := net.Pipe()
+		e := NewEngine(host, Options{})
+		defer target.Close()
+		defer e.Close()
+		// A target that talks but does not read: net.Pipe has no buffer,
+		// so the engine's ACKs cannot go out. Its packets must still be
+		// read and delivered at once.
+		go func() {
+			for i := uint32(0); i < 3; i++ {
+				d := DebugIO{API: APIPrintString, Length: 1, Data: []byte{'a' + byte(i)}}
+				if _, err := target.Write(AppendData(nil, PacketTypeDebugIO, InitialPacketID|i&1, d.Append(nil))); err != nil {
+					return
+				}
+			}
+		}()
+		for i := 0; i < 3; i++ {
+			synctest.Wait()
+			select {
+			case ev := <-e.Events():
+				if ev.Kind != EventPrint || ev.Text[0] != 'a'+byte(i) {
+					t.Fatalf("event %d = %v", i, ev)
+				}
+			default:
+				t.Fatalf("print %d not delivered while the link is stuck", i)
+			}
 		}
 	})
 }

@@ -103,7 +103,7 @@ func (c *Console) dial(ctx context.Context) (transport.Conn, error) {
 			}
 			_ = m.Serve(ctx, target)
 		}()
-		conn := transport.WrapNetConn(newQueuedConn(host), "sim")
+		conn := transport.WrapNetConn(host, "sim")
 		c.out.Printf("Opened %s (embedded simulator)", conn.Name())
 		return conn, nil
 	}
