@@ -24,7 +24,8 @@ type outItem struct {
 type writer struct {
 	mu      sync.Mutex
 	q       []outItem
-	control int // bytes of queued items without a waiter
+	control int  // bytes of queued items without a waiter
+	stopped bool // the write loop has ended: nothing more is queued
 	wake    chan struct{}
 }
 
@@ -33,6 +34,10 @@ func newWriter() *writer { return &writer{wake: make(chan struct{}, 1)} }
 // queue adds an item; an unwaited item is dropped when too many are queued.
 func (w *writer) queue(it outItem) bool {
 	w.mu.Lock()
+	if w.stopped {
+		w.mu.Unlock()
+		return false
+	}
 	if it.done == nil {
 		if w.control+len(it.b) > maxQueuedControl {
 			w.mu.Unlock()
@@ -49,9 +54,12 @@ func (w *writer) queue(it outItem) bool {
 	return true
 }
 
-func (w *writer) take() []outItem {
+// take removes the queued items; with stop set, the writer also stops
+// taking new ones.
+func (w *writer) take(stop bool) []outItem {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	w.stopped = w.stopped || stop
 	q := w.q
 	w.q = nil
 	w.control = 0
@@ -68,7 +76,7 @@ func (e *Engine) writeLoop() {
 			err = e.err
 		default:
 		}
-		for _, it := range e.w.take() {
+		for _, it := range e.w.take(true) {
 			if it.done != nil {
 				it.done <- err
 			}
@@ -82,7 +90,7 @@ func (e *Engine) writeLoop() {
 		case <-e.done:
 			return
 		}
-		for _, it := range e.w.take() {
+		for _, it := range e.w.take(false) {
 			if it.breakin {
 				if t := e.trace.Load(); t != nil {
 					(*t)(TraceRecord{Dir: DirOut, Breakin: true, Raw: it.b})
@@ -102,26 +110,18 @@ func (e *Engine) writeLoop() {
 }
 
 // send queues b (which the caller may reuse afterwards) and waits until it
-// was written.
+// was written. The writer answers every item it accepted, written or not,
+// so the wait is bounded by the write deadline.
 func (e *Engine) send(b []byte, breakin bool) error {
 	done := make(chan error, 1)
-	e.w.queue(outItem{b: append([]byte(nil), b...), breakin: breakin, done: done})
-	select {
-	case err := <-done:
-		return err
-	case <-e.done:
-	case <-e.quit:
+	if !e.w.queue(outItem{b: append([]byte(nil), b...), breakin: breakin, done: done}) {
+		if e.isClosed() {
+			return ErrClosed
+		}
+		<-e.done // the writer stops only once the engine is closed or done
+		return e.err
 	}
-	// The engine stopped; the write may still have gone out just before.
-	select {
-	case err := <-done:
-		return err
-	default:
-	}
-	if e.isClosed() {
-		return ErrClosed
-	}
-	return e.err
+	return <-done
 }
 
 // sendControl writes a control packet and waits for the write.
