@@ -125,10 +125,14 @@ func (e *Engine) transact(ctx context.Context, t PacketType, payload []byte, api
 	default:
 	}
 	restarts := 1
+	// One channel for every attempt: when a RESET crosses a request that
+	// the target had in fact received after its reset, the reply to that
+	// first copy still answers the request sent again.
+	ch := make(chan signal, 16)
 	for {
 		e.mu.Lock()
 		id, gen := e.nextID, e.resetGen
-		p := &pending{id: id, api: api, ch: make(chan signal, 8)}
+		p := &pending{id: id, api: api, ch: ch}
 		e.pend = p
 		e.mu.Unlock()
 		e.pkt = AppendData(e.pkt[:0], t, id, payload)

@@ -541,3 +541,54 @@ func TestEngineReaderNeverWaitsForAStuckLink(t *testing.T) {
 		}
 	})
 }
+
+func TestEngineResetCrossingAnAcceptedRequest(t *testing.T) {
+	engineTest(t, Options{AckTimeout: 10 * time.Second}, func(t *testing.T, e *Engine, ft *fakeTarget) {
+		// The host's request (id 80800000) went out just after the target
+		// reset itself, so the target takes it and answers; but the host
+		// reads the target's RESET first and sends the request again with
+		// the same id, which the target ACKs and drops as a duplicate. The
+		// reply to the first copy must complete the request.
+		ch := goRequest(e, NewManipulate(APIGetContext, 0, nil, nil))
+		ft.wantManipulate(InitialPacketID, APIGetContext)
+		ft.sendControl(PacketTypeReset, 0)
+		nextEvent(t, e) // EventTargetReset
+		ft.wantManipulate(InitialPacketID, APIGetContext) // sent again
+		ft.sendControl(PacketTypeAcknowledge, InitialPacketID)
+		ft.reply(InitialPacketID, NewManipulate(APIGetContext, 0, nil, []byte{1, 2, 3}))
+		ft.wantControl(PacketTypeAcknowledge, InitialPacketID)
+		ft.sendControl(PacketTypeAcknowledge, InitialPacketID) // the duplicate's ACK
+		if r := wantResult(t, ch); r.err != nil || len(r.m.Data) != 3 {
+			t.Fatalf("GetContext = %v, %v; want the first copy's reply", r.m, r.err)
+		}
+		ft.wantIdle()
+	})
+}
+
+func TestEngineResetAckAndReplyInOneBurst(t *testing.T) {
+	engineTest(t, Options{AckTimeout: 10 * time.Second}, func(t *testing.T, e *Engine, ft *fakeTarget) {
+		// As above, but the RESET, the ACK and the reply arrive together,
+		// possibly before the request goroutine looks at any of them.
+		ch := goRequest(e, NewManipulate(APIGetContext, 0, nil, nil))
+		ft.wantManipulate(InitialPacketID, APIGetContext)
+		burst := AppendControl(nil, PacketTypeReset, 0)
+		burst = AppendControl(burst, PacketTypeAcknowledge, InitialPacketID)
+		rep := NewManipulate(APIGetContext, 0, nil, []byte{1, 2, 3})
+		burst = AppendData(burst, PacketTypeStateManipulate, InitialPacketID, rep.Append(nil))
+		ft.send(burst)
+		synctest.Wait()
+		select {
+		case r := <-ch:
+			if r.err != nil || len(r.m.Data) != 3 {
+				t.Fatalf("GetContext = %v, %v; want the reply", r.m, r.err)
+			}
+		default:
+			// The request was sent again first: the target ACKs the
+			// duplicate, and the reply already in hand completes it.
+			ft.sendControl(PacketTypeAcknowledge, InitialPacketID)
+			if r := wantResult(t, ch); r.err != nil || len(r.m.Data) != 3 {
+				t.Fatalf("GetContext = %v, %v; want the reply", r.m, r.err)
+			}
+		}
+	})
+}
