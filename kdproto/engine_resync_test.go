@@ -552,7 +552,7 @@ func TestEngineResetCrossingAnAcceptedRequest(t *testing.T) {
 		ch := goRequest(e, NewManipulate(APIGetContext, 0, nil, nil))
 		ft.wantManipulate(InitialPacketID, APIGetContext)
 		ft.sendControl(PacketTypeReset, 0)
-		nextEvent(t, e) // EventTargetReset
+		nextEvent(t, e)                                   // EventTargetReset
 		ft.wantManipulate(InitialPacketID, APIGetContext) // sent again
 		ft.sendControl(PacketTypeAcknowledge, InitialPacketID)
 		ft.reply(InitialPacketID, NewManipulate(APIGetContext, 0, nil, []byte{1, 2, 3}))
