@@ -6,7 +6,7 @@ BIN       := bin
 
 .DEFAULT_GOAL := build
 
-.PHONY: build run test unit unit-386 vet fmt-check cross smoke fuzz bench ci
+.PHONY: build run test unit unit-386 vet fmt-check lint cross smoke fuzz bench ci
 
 build:
 	$(GO) build -o $(BIN)/ ./cmd/...
@@ -32,6 +32,10 @@ vet:
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+# staticcheck, pinned; not part of test so that CI does not depend on it.
+lint:
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.6.1 $(PKGS)
 
 cross:
 	GOOS=windows GOARCH=amd64 $(GO) build -o /dev/null $(PKGS)

@@ -189,6 +189,17 @@ func (a API) HasReply() bool {
 	return true
 }
 
+// Resumes reports whether the target leaves the debugger once it has
+// acknowledged a request for a (SwitchProcessor: until the other processor
+// reports).
+func (a API) Resumes() bool {
+	switch a {
+	case APIContinue, APIContinue2, APIReboot, APICauseBugCheck, APISwitchProcessor:
+		return true
+	}
+	return false
+}
+
 // StateKind is the NewState field of a state-change packet.
 type StateKind uint32
 

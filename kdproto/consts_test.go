@@ -148,6 +148,11 @@ func TestAPIString(t *testing.T) {
 			if got := tt.api.HasReply(); got != tt.reply {
 				t.Errorf("API(%#x).HasReply() = %v; want %v", tt.value, got, tt.reply)
 			}
+			// Every API that resumes the target gets no reply; of the
+			// reply-less ones only ClearAllInternalBreakpoints stays put.
+			if got, want := tt.api.Resumes(), !tt.reply && tt.api != APIClearAllInternalBreakpoints; got != want {
+				t.Errorf("API(%#x).Resumes() = %v; want %v", tt.value, got, want)
+			}
 		})
 	}
 }

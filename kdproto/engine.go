@@ -140,6 +140,8 @@ type Engine struct {
 	trace atomic.Pointer[func(TraceRecord)]
 	state atomic.Int32
 
+	refusing atomic.Bool // a FILE_IO refusal is under way
+
 	w *writer // every write goes through the writer goroutine
 
 	reqSem  chan struct{} // one request at a time; holding it guards the buffers below
@@ -152,10 +154,9 @@ type Engine struct {
 	haveLast  bool     // lastRecv is valid
 	pend      *pending // request in flight
 	resyncers []chan struct{}
-	lastStop  []byte      // payload of the last state change, to spot repeats
-	resetGen  int         // counts RESETs from the target
-	refusing  atomic.Bool // a FILE_IO refusal is under way
-	stops     int         // counts state changes from the target
+	lastStop  []byte // payload of the last state change, to spot repeats
+	resetGen  int    // counts RESETs from the target
+	stops     int    // counts state changes from the target
 
 	quit      chan struct{} // closed by Close
 	closeOnce sync.Once

@@ -30,14 +30,9 @@ func (e *Engine) Request(ctx context.Context, m Manipulate) (Manipulate, error) 
 	}
 	defer e.release()
 	e.payload = m.Append(e.payload[:0])
-	resumes := false
-	switch m.API {
-	case APIContinue, APIContinue2, APIReboot, APICauseBugCheck, APISwitchProcessor:
-		// The target leaves the debugger (SwitchProcessor: until the other
-		// processor reports). Note it before sending: the next state change
-		// can overtake the ACK.
-		resumes = true
-	}
+	// Note a resumed target before sending: the next state change can
+	// overtake the ACK.
+	resumes := m.API.Resumes()
 	e.mu.Lock()
 	before, stops := e.State(), e.stops
 	if resumes {

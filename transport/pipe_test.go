@@ -69,16 +69,6 @@ func TestPipeReconnect(t *testing.T) {
 	}
 }
 
-func (r *recorder) countOf(k EventKind) int {
-	n := 0
-	for _, e := range r.events() {
-		if e.Kind == k {
-			n++
-		}
-	}
-	return n
-}
-
 // TestPipeWaitsForMissing: with reconnect, Open waits for a socket that
 // does not exist yet.
 func TestPipeWaitsForMissing(t *testing.T) {

@@ -376,7 +376,7 @@ func TestCauseBugCheckAndReboot(t *testing.T) {
 			t.Fatalf("Serve = %v; want ErrRebooted", err)
 		}
 		r.connect(t)
-		sc = r.p.stateChange(idInitial | idSync) // fresh boot, stopped again
+		r.p.stateChange(idInitial | idSync) // fresh boot, stopped again
 		r.p.request(apiGetVersion, 0, nil, nil)
 	})
 }

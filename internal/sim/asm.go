@@ -68,7 +68,6 @@ func (a *asm) pause()            { a.b(0xF3, 0x90) }
 func (a *asm) jmpSelf()          { a.b(0xEB, 0xFE) }
 func (a *asm) call(sym string)   { a.rel32(sym, 0, 0xE8) }
 func (a *asm) incRip(sym string) { a.rel32(sym, 0, 0xFF, 0x05) } // inc dword ptr [rip+sym]
-func (a *asm) leaRcx(sym string) { a.rel32(sym, 0, 0x48, 0x8D, 0x0D) }
 
 // jmpBack emits a short jmp to an already defined label.
 func (a *asm) jmpBack(sym string) {

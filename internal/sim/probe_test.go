@@ -48,7 +48,6 @@ func (p rawPkt) u32(off int) uint32 { return le32.Uint32(p.payload[off:]) }
 func (p rawPkt) u64(off int) uint64 { return le32.Uint64(p.payload[off:]) }
 func (p rawPkt) data() []byte       { return p.payload[0x38:] }
 func (p rawPkt) status() uint32     { return p.u32(8) }
-func (p rawPkt) is(typ uint16) bool { return p.typ == typ && p.bad == "" }
 func (p rawPkt) String() string {
 	if p.control() {
 		return fmt.Sprintf("control type=%d id=%08x", p.typ, p.id)
