@@ -16,6 +16,6 @@
 // per-byte timeout, as kdcom reads its UART: kdcom.go is the packet layer
 // (leader scan, RESEND rules, ids, retries), target.go the running and
 // stopped states, api.go the manipulate requests, cpu.go a tiny x86-64
-// interpreter for the hand-assembled code in code.go, and image.go the
-// memory image. docs/kdsim.md documents the machine for users.
+// interpreter for the hand-assembled code in code.go, image.go the
+// memory image and bigmem.go its bulk pool, 256 MiB generated on demand. docs/kdsim.md documents the machine for users.
 package sim

@@ -129,6 +129,7 @@ func buildImage(cfg Config) *image {
 	im.kdbg = im.syms["nt!KdDebuggerDataBlock"]
 	im.buildLoaderList()
 	im.buildNTData(cfg)
+	im.mapBulkPool(cfg.Seed)
 	for i := 0; i < cfg.Procs; i++ {
 		im.cpus = append(im.cpus, im.buildCPU(i, rng))
 	}
@@ -148,8 +149,16 @@ func (im *image) mapNew(va uint64, flags uint64) *page {
 	pa := im.allocPA()
 	im.pmem.mapPage(pa, p)
 	im.vmem.mapPage(va, p)
+	le.PutUint64(im.tableFor(va, 3)[((va>>12)&0x1FF)*8:], pa|flags)
+	return p
+}
+
+// tableFor walks depth levels of the page tables rooted at cr3 towards va,
+// creating missing tables, and returns the table reached: depth 3 is the
+// page table that maps va, depth 2 its page directory.
+func (im *image) tableFor(va uint64, depth int) *page {
 	t := im.cr3
-	for level := 3; level > 0; level-- {
+	for level := 3; level > 3-depth; level-- {
 		tp := im.pmem.page(t)
 		idx := (va >> (12 + 9*level)) & 0x1FF
 		e := le.Uint64(tp[idx*8:])
@@ -161,8 +170,7 @@ func (im *image) mapNew(va uint64, flags uint64) *page {
 		}
 		t = e & 0x000FFFFFFFFFF000
 	}
-	le.PutUint64(im.pmem.page(t)[((va>>12)&0x1FF)*8:], pa|flags)
-	return p
+	return im.pmem.page(t)
 }
 
 // mapModule maps the headers, code, .rdata and .data pages of md.

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/binary"
 	"slices"
 )
@@ -10,13 +11,17 @@ const pageSize = 0x1000
 
 type page [pageSize]byte
 
-// memory is a sparse address space made of 4 KiB pages. Nothing the host
-// sends can create a page: only the image builder maps pages, so the size
-// of the address space never depends on a request.
+// memory is a sparse address space made of 4 KiB pages, plus windows on
+// generated backings (large regions whose contents are computed on demand,
+// see bigmem.go). Nothing the host sends can map a page: only the image
+// builder maps pages and windows, so the size of the address space never
+// depends on a request; writes into a window keep at most a fixed budget
+// of pages.
 type memory struct {
-	pages  map[uint64]*page // by page number (address >> 12)
-	sorted []uint64         // page numbers in order, rebuilt when dirty
-	dirty  bool
+	pages   map[uint64]*page // by page number (address >> 12)
+	sorted  []uint64         // page numbers in order, rebuilt when dirty
+	dirty   bool
+	windows []window // generated regions, sorted by base, disjoint from pages
 }
 
 func newMemory() *memory { return &memory{pages: make(map[uint64]*page)} }
@@ -37,17 +42,21 @@ func (m *memory) read(addr uint64, dst []byte) int {
 		if a < addr {
 			break
 		}
-		p := m.page(a)
-		if p == nil {
+		if p := m.page(a); p != nil {
+			n += copy(dst[n:], p[a&(pageSize-1):])
+			continue
+		}
+		w := m.window(a)
+		if w == nil {
 			break
 		}
-		n += copy(dst[n:], p[a&(pageSize-1):])
+		n += w.read(a, dst[n:])
 	}
 	return n
 }
 
 // write copies src to addr and returns how many bytes were written before
-// the first unmapped page.
+// the first unmapped page (or the first window page over the write budget).
 func (m *memory) write(addr uint64, src []byte) int {
 	n := 0
 	for n < len(src) {
@@ -56,6 +65,11 @@ func (m *memory) write(addr uint64, src []byte) int {
 			break
 		}
 		p := m.page(a)
+		if p == nil {
+			if w := m.window(a); w != nil {
+				p = w.writable(a)
+			}
+		}
 		if p == nil {
 			break
 		}
@@ -108,17 +122,10 @@ func (m *memory) pageNumbers() []uint64 {
 
 // runs calls f for every maximal run of consecutive mapped pages that
 // intersects [start, end), clipped to it. end == 0 means the top of the
-// address space. Work is bounded by the number of mapped pages.
+// address space. Work is bounded by the number of mapped pages and windows.
 func (m *memory) runs(start, end uint64, f func(addr uint64, n uint64) bool) {
-	pns := m.pageNumbers()
-	i, _ := slices.BinarySearch(pns, start>>12)
-	for i < len(pns) {
-		j := i
-		for j+1 < len(pns) && pns[j+1] == pns[j]+1 {
-			j++
-		}
-		lo, hi := pns[i]<<12, (pns[j]+1)<<12 // hi == 0 when the run ends at 2^64
-		i = j + 1
+	for _, e := range m.extents(start) {
+		lo, hi := e[0], e[1] // hi == 0 when the run ends at 2^64
 		if lo < start {
 			lo = start
 		}
@@ -137,8 +144,43 @@ func (m *memory) runs(start, end uint64, f func(addr uint64, n uint64) bool) {
 	}
 }
 
+// extents returns the maximal mapped ranges [lo, hi) that end after start,
+// in address order: runs of pages and windows, merged where they touch.
+func (m *memory) extents(start uint64) [][2]uint64 {
+	var out [][2]uint64
+	pns := m.pageNumbers()
+	i, _ := slices.BinarySearch(pns, start>>12)
+	for i < len(pns) {
+		j := i
+		for j+1 < len(pns) && pns[j+1] == pns[j]+1 {
+			j++
+		}
+		out = append(out, [2]uint64{pns[i] << 12, (pns[j] + 1) << 12})
+		i = j + 1
+	}
+	for _, w := range m.windows {
+		if hi := w.base + w.b.size; hi == 0 || hi > start {
+			out = append(out, [2]uint64{w.base, hi})
+		}
+	}
+	slices.SortFunc(out, func(a, b [2]uint64) int { return cmp.Compare(a[0], b[0]) })
+	merged := out[:0]
+	for _, e := range out {
+		if k := len(merged) - 1; k >= 0 && merged[k][1] == e[0] && e[0] != 0 {
+			merged[k][1] = e[1]
+			continue
+		}
+		merged = append(merged, e)
+	}
+	return merged
+}
+
+// searchChunk is how much memory search examines at a time.
+const searchChunk = 64 << 10
+
 // search finds the first occurrence of pat in [start, start+length) that
-// lies entirely in mapped memory.
+// lies entirely in mapped memory. It reads in bounded chunks, so searching
+// a large generated region allocates no more than one chunk.
 func (m *memory) search(start, length uint64, pat []byte) (uint64, bool) {
 	if len(pat) == 0 || length == 0 {
 		return 0, false
@@ -149,12 +191,21 @@ func (m *memory) search(start, length uint64, pat []byte) (uint64, bool) {
 	}
 	var found uint64
 	ok := false
+	buf := make([]byte, searchChunk+len(pat)-1)
 	m.runs(start, end, func(addr, n uint64) bool {
-		buf := make([]byte, n)
-		m.read(addr, buf)
-		if i := bytes.Index(buf, pat); i >= 0 {
-			found, ok = addr+uint64(i), true
-			return false
+		// Each step reads a chunk plus len(pat)-1 bytes of overlap, so a
+		// match that straddles two chunks is found in the first.
+		for off := uint64(0); off < n; off += searchChunk {
+			k := min(n-off, uint64(len(buf)))
+			if k < uint64(len(pat)) {
+				break
+			}
+			b := buf[:k]
+			m.read(addr+off, b)
+			if i := bytes.Index(b, pat); i >= 0 {
+				found, ok = addr+off+uint64(i), true
+				return false
+			}
 		}
 		return true
 	})
@@ -164,16 +215,24 @@ func (m *memory) search(start, length uint64, pat []byte) (uint64, bool) {
 // fill repeats pat over length bytes from addr and returns how many bytes
 // were written before the first unmapped page.
 func (m *memory) fill(addr uint64, length uint32, pat []byte) uint32 {
+	// rep holds the pattern repeated over a page and one more copy, so that
+	// a page's span starts at any phase of the pattern.
+	rep := make([]byte, 0, pageSize+2*len(pat))
+	for len(rep) < pageSize+len(pat) {
+		rep = append(rep, pat...)
+	}
 	var done uint32
 	for done < length {
-		p := m.page(addr + uint64(done))
-		if p == nil || addr+uint64(done) < addr {
+		a := addr + uint64(done)
+		if a < addr {
 			break
 		}
-		off := (addr + uint64(done)) & (pageSize - 1)
-		for ; off < pageSize && done < length; off++ {
-			p[off] = pat[int(done)%len(pat)]
-			done++
+		span := min(uint32(pageSize-a&(pageSize-1)), length-done)
+		phase := int(done % uint32(len(pat)))
+		n := m.write(a, rep[phase:phase+int(span)])
+		done += uint32(n)
+		if uint32(n) < span {
+			break
 		}
 	}
 	return done
