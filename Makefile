@@ -24,7 +24,7 @@ unit:
 
 # Target data is decoded into int on 32-bit hosts too: run the parsers there.
 unit-386:
-	GOARCH=386 $(GO) test -count=1 ./kdproto/... ./internal/console/... ./internal/sim/... ./transport/... ./internal/pe/...
+	GOARCH=386 $(GO) test -count=1 ./kdproto/... ./internal/console/... ./internal/sim/... ./transport/... ./internal/pe/... ./internal/unwind/...
 
 vet:
 	$(GO) vet $(PKGS)
