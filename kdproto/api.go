@@ -3,6 +3,7 @@ package kdproto
 import (
 	"context"
 	"fmt"
+	"slices"
 )
 
 // Typed requests over Engine.Request, one per manipulate API. Each returns
@@ -44,14 +45,22 @@ func (e *MemoryError) Error() string {
 // Unwrap returns the cause.
 func (e *MemoryError) Unwrap() error { return e.Err }
 
-// readMemory reads n bytes in MaxTransfer chunks. On failure it returns the
-// bytes read before the failing one and a *MemoryError.
+// readMemory reads n bytes in MaxTransfer chunks, holding the request slot
+// throughout so that each reply's ACK travels with the next request. The
+// link's reader copies each reply's data straight into the result. On
+// failure it returns the bytes read before the failing one and a
+// *MemoryError.
 func (e *Engine) readMemory(ctx context.Context, api API, cpu uint16, addr uint64, n int, mode uint32) ([]byte, error) {
+	if err := e.acquire(ctx); err != nil {
+		return nil, &MemoryError{Address: addr, Err: &RequestError{API: api, Err: err}}
+	}
+	defer e.release()
 	out := make([]byte, 0, min(n, 1<<20))
 	for len(out) < n {
 		chunk := min(n-len(out), MaxTransfer)
 		at := addr + uint64(len(out))
-		r, err := e.Request(ctx, NewManipulate(api, cpu, Memory{Address: at, TransferCount: uint32(chunk), ActualBytes: mode}, nil))
+		out = slices.Grow(out, chunk)
+		r, err := e.request(ctx, NewManipulate(api, cpu, Memory{Address: at, TransferCount: uint32(chunk), ActualBytes: mode}, nil), out[len(out):len(out)+chunk:len(out)+chunk])
 		if err != nil {
 			return out, &MemoryError{Address: addr, Done: len(out), Err: err}
 		}
@@ -62,7 +71,7 @@ func (e *Engine) readMemory(ctx context.Context, api API, cpu uint16, addr uint6
 		if len(got) > chunk {
 			got = got[:chunk]
 		}
-		out = append(out, got...)
+		out = out[:len(out)+len(got)] // got is already there
 		if !r.ReturnStatus.Success() || len(got) < chunk {
 			st := error(r.ReturnStatus)
 			if r.ReturnStatus.Success() {
@@ -74,12 +83,18 @@ func (e *Engine) readMemory(ctx context.Context, api API, cpu uint16, addr uint6
 	return out, nil
 }
 
+// writeMemory writes data in MaxTransfer chunks, holding the request slot
+// throughout so that each reply's ACK travels with the next request.
 func (e *Engine) writeMemory(ctx context.Context, api API, cpu uint16, addr uint64, data []byte, mode uint32) (int, error) {
+	if err := e.acquire(ctx); err != nil {
+		return 0, &MemoryError{Address: addr, Err: &RequestError{API: api, Err: err}}
+	}
+	defer e.release()
 	done := 0
 	for done < len(data) {
 		chunk := data[done:min(len(data), done+MaxTransfer)]
 		at := addr + uint64(done)
-		r, err := e.Request(ctx, NewManipulate(api, cpu, Memory{Address: at, TransferCount: uint32(len(chunk)), ActualBytes: mode}, chunk))
+		r, err := e.request(ctx, NewManipulate(api, cpu, Memory{Address: at, TransferCount: uint32(len(chunk)), ActualBytes: mode}, chunk), nil)
 		if err != nil {
 			return done, &MemoryError{Address: addr, Done: done, Err: err}
 		}

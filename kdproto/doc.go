@@ -1,16 +1,43 @@
-// Package kdproto speaks KDCOM, the packet protocol that the Windows kernel
-// debugger uses over a serial line, a virtual machine's named pipe or any
-// other byte stream, from the debugger's side.
+// Package kdproto speaks the Windows kernel debugger's packet protocol from
+// the debugger's side: KDCOM framing over a serial line, a virtual
+// machine's named pipe or any other byte stream, and the same KD packets
+// over media that carry them whole (1394 mailboxes, KDNET datagrams).
 //
-// The package has two layers. The codec (packet.go, reader.go,
-// manipulate.go, statechange.go, version.go, debugio.go, context.go and
-// consts.go) is pure: it turns bytes into values and values into bytes, does
-// no I/O, keeps no clock and allocates nothing on its hot paths. The Engine
-// is the host's protocol state machine on top of it: it acknowledges,
-// retransmits, resynchronises and matches replies to requests. The rest of
-// this comment describes the protocol as kd implements it; docs/protocol.md
-// in the repository says the same rule by rule and names the test that
-// proves each one.
+// The package has three layers, each on top of the one before:
+//
+//	Engine (engine*.go, api.go, writer.go, equeue.go)   the session: ids, ACK/RESEND/RESET,
+//	  |                                                  retransmission, resync, events, typed requests
+//	Link (link.go)                                       whole KD packets: send, receive, break in
+//	  |-- KDCOM   (kdcom.go, reader.go)                  framing on a byte stream
+//	  |-- 1394    (mailbox.go)                           one packet per mailbox message
+//	  '-- KDNET   (to come)                              packets in encrypted UDP datagrams
+//	codec (packet.go, manipulate.go, statechange.go, version.go, debugio.go, context.go, consts.go)
+//
+// The codec is pure: it turns bytes into values and values into bytes, does
+// no I/O, keeps no clock and allocates nothing on its hot paths.
+//
+// A Link moves whole packets over one medium and says, in its LinkCaps,
+// where that medium departs from KDCOM's rules: whether KD ACK packets are
+// exchanged at all (1394 confirms delivery by its mailbox status instead)
+// and whether a RESET renumbers the packet ids (KDNET keeps them). The KDCOM
+// link is a file set of this package rather than a package of its own,
+// because NewEngine builds it and the Engine's tests drive it; it is
+// everything that knows about bytes between packets: the leader scan, the
+// trailing 0xAA, the lone break-in byte. The 1394 link reads and writes the
+// mailboxes through transport.PacketConn and checks each message with
+// ParseMessage; transport itself parses no KD header. Imports point one
+// way: kdproto uses transport, never the reverse.
+//
+// The Engine is the host's protocol state machine on any Link: it
+// acknowledges, retransmits, resynchronises and matches replies to
+// requests. One goroutine reads the link and one writes it; a request in
+// steady state allocates nothing: the reply's data is copied once, from the
+// link's buffer into the caller's, and the ACK of a reply travels in the
+// same write as the next request of a multi-packet transfer.
+//
+// The rest of this comment describes the protocol as kd implements it;
+// docs/protocol.md in the repository says the same rule by rule and names
+// the test that proves each one.
 //
 // # Terminology
 //

@@ -7,6 +7,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/gokd/kd/transport"
 )
 
 // Engine errors. Callers branch on them with errors.Is.
@@ -54,7 +56,9 @@ type Options struct {
 	Retries int
 	// MaxPacket caps the payload the engine accepts (default MaxPacketSize).
 	MaxPacket int
-	// WriteTimeout bounds one write when the link supports write deadlines (default 5s).
+	// WriteTimeout bounds one write when the link supports write deadlines
+	// (default 5s). NewEngine passes it to the Link it builds; a Link given
+	// to NewEngineLink was configured by its maker.
 	WriteTimeout time.Duration
 	// Trace, when set, receives one record per packet. It can be changed
 	// later with SetTrace.
@@ -99,14 +103,14 @@ func (s TargetState) String() string {
 	return "unknown"
 }
 
-// writeDeadliner is implemented by links that support write deadlines.
-type writeDeadliner interface{ SetWriteDeadline(time.Time) error }
-
-// signal is what the reader goroutine tells the request in flight.
+// signal is what the reader goroutine tells the request in flight. seq
+// names the request, so a signal meant for an earlier one is ignored.
 type signal struct {
+	seq   uint32
 	kind  sigKind
-	id    uint32
-	reply *Manipulate
+	id    uint32     // sigAck: the acknowledged id
+	reply Manipulate // sigReply: the reply; Data is in the request's buffer
+	stale bool       // sigReply: not this request's reply (another API, or a second one)
 }
 
 type sigKind int
@@ -119,22 +123,30 @@ const (
 	sigStateChange
 )
 
-// pending is the request in flight.
+// pending is the request in flight, guarded by Engine.mu.
 type pending struct {
-	id  uint32
-	api API
-	ch  chan signal
+	active  bool
+	seq     uint32
+	id      uint32
+	api     API
+	dst     []byte // where the reply's data goes, up to cap; nil: a fresh copy
+	filled  bool   // the reply was delivered
+	held    bool   // the reply's ACK is held for the requester to send
+	heldAck uint32 // its id
 }
 
-// Engine is the host side of the KD serial protocol over one link. It owns
-// the packet ids, acknowledges the target's packets, retransmits its own,
+// Engine is the host side of the KD protocol over one Link. It owns the
+// packet ids, acknowledges the target's packets, retransmits its own,
 // resynchronises with RESET and turns what the target says on its own
-// (state changes, DbgPrint, DbgPrompt) into events.
+// (state changes, DbgPrint, DbgPrompt) into events. The Link's capabilities
+// (LinkCaps) adjust the rules that differ per medium.
 //
-// One goroutine reads the link. Request, Resync, BreakIn and AnswerPrompt
-// may be called from any goroutine; requests are serialised.
+// One goroutine reads the link and one writes it. Request, Resync, BreakIn
+// and AnswerPrompt may be called from any goroutine; requests are
+// serialised.
 type Engine struct {
-	conn io.ReadWriteCloser
+	link Link
+	caps LinkCaps
 	opts Options
 
 	trace atomic.Pointer[func(TraceRecord)]
@@ -144,15 +156,20 @@ type Engine struct {
 
 	w *writer // every write goes through the writer goroutine
 
-	reqSem  chan struct{} // one request at a time; holding it guards the buffers below
+	reqSem  chan struct{} // one request at a time; holding it guards the fields below
 	payload []byte        // request payload being built
-	pkt     []byte        // request packet being sent
+	sig     chan signal   // the reader's signals to the request in flight
+	reqDone chan error    // the writer's answer to the request's write
+	timer   *time.Timer   // the request's ACK and reply timeouts
+	seq     uint32        // numbers requests for their signals
+	carry   bool          // an ACK of the last reply waits to go with the next request
+	carryID uint32        // its id
 
 	mu        sync.Mutex
-	nextID    uint32   // id of the host's next data packet
-	lastRecv  uint32   // id of the last data packet delivered from the target
-	haveLast  bool     // lastRecv is valid
-	pend      *pending // request in flight
+	nextID    uint32  // id of the host's next data packet
+	lastRecv  uint32  // id of the last data packet delivered from the target
+	haveLast  bool    // lastRecv is valid
+	pend      pending // request in flight
 	resyncers []chan struct{}
 	lastStop  []byte // payload of the last state change, to spot repeats
 	resetGen  int    // counts RESETs from the target
@@ -168,20 +185,45 @@ type Engine struct {
 	err    error // why the reader stopped; set before done is closed
 }
 
-// NewEngine starts an engine on conn. Close it to stop the reader goroutine.
+// NewEngine starts an engine on conn with the link its medium needs: the
+// 1394 mailbox link when conn is a transport.PacketConn, KDCOM framing on
+// any other byte stream. Close it to stop the engine's goroutines.
 func NewEngine(conn io.ReadWriteCloser, opts Options) *Engine {
 	opts.defaults()
-	e := &Engine{
-		conn:   conn,
-		opts:   opts,
-		nextID: InitialPacketID,
-		events: make(chan Event),
-		queue:  newEventQueue(),
-		done:   make(chan struct{}),
-		quit:   make(chan struct{}),
-		reqSem: make(chan struct{}, 1),
-		w:      newWriter(),
+	return NewEngineLink(LinkFor(conn, opts), opts)
+}
+
+// LinkFor returns the Link for conn: NewMailboxLink for a
+// transport.PacketConn, NewKDCOMLink for any other byte stream, with the
+// packet size and write timeout of opts.
+func LinkFor(conn io.ReadWriteCloser, opts Options) Link {
+	opts.defaults()
+	if pc, ok := conn.(transport.PacketConn); ok {
+		return NewMailboxLink(pc, opts.MaxPacket, opts.WriteTimeout)
 	}
+	return NewKDCOMLink(conn, opts.MaxPacket, opts.WriteTimeout)
+}
+
+// NewEngineLink starts an engine on link. Close it to stop the engine's
+// goroutines; Close closes the link.
+func NewEngineLink(link Link, opts Options) *Engine {
+	opts.defaults()
+	e := &Engine{
+		link:    link,
+		caps:    link.Caps(),
+		opts:    opts,
+		nextID:  InitialPacketID,
+		events:  make(chan Event),
+		queue:   newEventQueue(),
+		done:    make(chan struct{}),
+		quit:    make(chan struct{}),
+		reqSem:  make(chan struct{}, 1),
+		sig:     make(chan signal, 16),
+		reqDone: make(chan error, 1),
+		timer:   time.NewTimer(time.Hour),
+		w:       newWriter(),
+	}
+	e.timer.Stop()
 	if opts.Trace != nil {
 		e.SetTrace(opts.Trace)
 	}
@@ -233,7 +275,7 @@ func (e *Engine) SetState(s TargetState) { e.state.Store(int32(s)) }
 func (e *Engine) Close() error {
 	e.closeOnce.Do(func() {
 		close(e.quit)
-		e.closeErr = e.conn.Close()
+		e.closeErr = e.link.Close()
 	})
 	<-e.done
 	return e.closeErr

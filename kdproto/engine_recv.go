@@ -7,10 +7,9 @@ import (
 
 // readLoop reads the link until it fails or the engine is closed.
 func (e *Engine) readLoop() {
-	r := NewReader(e.conn, e.opts.MaxPacket)
 	var err error
 	for {
-		p, rerr := r.ReadPacket()
+		p, rerr := e.link.Recv()
 		if rerr != nil {
 			var pe *PacketError
 			if errors.As(rerr, &pe) {
@@ -42,19 +41,56 @@ func (e *Engine) shutdown(err error) {
 func (e *Engine) emit(ev Event) { e.queue.push(ev) }
 
 // signalPending passes s to the request in flight, if any.
-func (e *Engine) signalPending(s signal) bool {
+func (e *Engine) signalPending(s signal) {
 	e.mu.Lock()
-	p := e.pend
-	e.mu.Unlock()
-	if p == nil {
-		return false
+	defer e.mu.Unlock()
+	e.signalLocked(s)
+}
+
+// signalLocked is signalPending with e.mu held. The signal channel has room
+// for more signals than a request waits for; one that does not fit is
+// dropped, and the request's timeouts cover it.
+func (e *Engine) signalLocked(s signal) {
+	if !e.pend.active {
+		return
 	}
+	s.seq = e.pend.seq
 	select {
-	case p.ch <- s:
-		return true
+	case e.sig <- s:
 	default:
+	}
+}
+
+// deliverReply passes a manipulate reply to the request in flight: the
+// first reply with the request's API has its data copied into the
+// request's buffer (the only copy: p's payload is the link's buffer) and,
+// on a link with KD ACKs, its ACK held for the requester to send along
+// with its next request. It reports whether the ACK was held.
+func (e *Engine) deliverReply(m Manipulate, ackID uint32) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	p := &e.pend
+	if !p.active {
 		return false
 	}
+	s := signal{kind: sigReply, reply: m}
+	held := false
+	if m.API == p.api && !p.filled {
+		p.filled = true
+		if p.dst != nil {
+			s.reply.Data = p.dst[:copy(p.dst[:cap(p.dst)], m.Data)]
+		} else {
+			s.reply.Data = bytes.Clone(m.Data)
+		}
+		if !e.caps.NoAcks && !p.held {
+			p.held, p.heldAck, held = true, ackID, true
+		}
+	} else {
+		s.stale = true
+		s.reply.Data = nil
+	}
+	e.signalLocked(s)
+	return held
 }
 
 func (e *Engine) handle(p Packet) {
@@ -78,20 +114,31 @@ func (e *Engine) handle(p Packet) {
 	e.mu.Unlock()
 	e.traceIn(p, e.dataNote(p, dup))
 	// Every well-formed data packet is acknowledged, duplicates included,
-	// with the sync bit cleared (the target compares against its id &^ 0x800).
-	e.queueControl(PacketTypeAcknowledge, p.ID&^SyncPacketID)
+	// with the sync bit cleared (the target compares against its id &^ 0x800),
+	// unless the medium acknowledges delivery itself. The ACK of the reply
+	// a request waits for is held for the requester (deliverReply).
+	ack := func() {
+		if !e.caps.NoAcks {
+			e.queueControl(PacketTypeAcknowledge, p.ID&^SyncPacketID)
+		}
+	}
 	if dup {
+		ack()
 		return
+	}
+	if p.Type != PacketTypeStateManipulate {
+		ack()
 	}
 	switch p.Type {
 	case PacketTypeStateManipulate:
 		m, err := ParseManipulate(p.Payload)
-		if err != nil {
-			e.emit(Event{Kind: EventWarning, Text: []byte(err.Error())})
+		if err == nil && e.deliverReply(m, p.ID&^SyncPacketID) {
 			return
 		}
-		m.Data = bytes.Clone(m.Data)
-		e.signalPending(signal{kind: sigReply, reply: &m})
+		ack()
+		if err != nil {
+			e.emit(Event{Kind: EventWarning, Text: []byte(err.Error())})
+		}
 	case PacketTypeStateChange64:
 		sc, err := ParseStateChange(p.Payload)
 		if err != nil {
@@ -147,7 +194,7 @@ func (e *Engine) dataNote(p Packet, dup bool) string {
 		return "duplicate dropped"
 	case p.Type == PacketTypeStateManipulate:
 		e.mu.Lock()
-		waiting := e.pend != nil
+		waiting := e.pend.active
 		e.mu.Unlock()
 		if !waiting {
 			return "no request waiting, dropped"
@@ -160,11 +207,14 @@ func (e *Engine) dataNote(p Packet, dup bool) string {
 
 // onReset handles a RESET from the target: both sides go back to
 // InitialPacketID, and the duplicate filter is cleared rather than seeded,
-// since the target's next packet carries InitialPacketID.
+// since the target's next packet carries InitialPacketID. On a link whose
+// RESET keeps the ids (KDNET) both stay as they are.
 func (e *Engine) onReset() {
 	e.mu.Lock()
-	e.nextID = InitialPacketID
-	e.haveLast = false
+	if !e.caps.ResetKeepsIDs {
+		e.nextID = InitialPacketID
+		e.haveLast = false
+	}
 	e.resetGen++
 	rs := e.resyncers
 	e.resyncers = nil

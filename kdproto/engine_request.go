@@ -7,6 +7,10 @@ import (
 	"time"
 )
 
+// errEngineDone tells a request waiting for a signal that the reader
+// stopped: the caller looks at what was read before and at e.err.
+var errEngineDone = errors.New("kdproto: engine stopped")
+
 // errRestart tells transact that a RESET (or a re-sent state change) threw
 // the request away and it must be sent again with the new id.
 var errRestart = errors.New("kdproto: restart request")
@@ -19,16 +23,34 @@ var errRestart = errors.New("kdproto: restart request")
 // A failing ReturnStatus is not an error here: callers check
 // reply.ReturnStatus (a Status is an error value).
 func (e *Engine) Request(ctx context.Context, m Manipulate) (Manipulate, error) {
-	if e.State() == StateRunning {
-		return Manipulate{}, &RequestError{API: m.API, Err: ErrTargetRunning}
-	}
-	if ManipulateSize+len(m.Data) > e.opts.MaxPacket {
-		return Manipulate{}, &RequestError{API: m.API, Err: fmt.Errorf("%w: %d data bytes", ErrPacketTooLarge, len(m.Data))}
+	if err := e.check(m); err != nil {
+		return Manipulate{}, err
 	}
 	if err := e.acquire(ctx); err != nil {
 		return Manipulate{}, &RequestError{API: m.API, Err: err}
 	}
 	defer e.release()
+	return e.request(ctx, m, nil)
+}
+
+// check refuses a request that cannot be sent.
+func (e *Engine) check(m Manipulate) error {
+	if e.State() == StateRunning {
+		return &RequestError{API: m.API, Err: ErrTargetRunning}
+	}
+	if ManipulateSize+len(m.Data) > e.opts.MaxPacket {
+		return &RequestError{API: m.API, Err: fmt.Errorf("%w: %d data bytes", ErrPacketTooLarge, len(m.Data))}
+	}
+	return nil
+}
+
+// request is Request for a caller holding the request slot. The reply's
+// data goes into dst (up to its capacity) when dst is not nil, else into a
+// fresh slice.
+func (e *Engine) request(ctx context.Context, m Manipulate, dst []byte) (Manipulate, error) {
+	if err := e.check(m); err != nil {
+		return Manipulate{}, err
+	}
 	e.payload = m.Append(e.payload[:0])
 	// Note a resumed target before sending: the next state change can
 	// overtake the ACK.
@@ -39,7 +61,7 @@ func (e *Engine) Request(ctx context.Context, m Manipulate) (Manipulate, error) 
 		e.state.Store(int32(StateRunning))
 	}
 	e.mu.Unlock()
-	reply, err := e.transact(ctx, PacketTypeStateManipulate, e.payload, m.API, m.API.HasReply())
+	reply, err := e.transact(ctx, PacketTypeStateManipulate, e.payload, m.API, m.API.HasReply(), dst)
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if resumes {
@@ -69,7 +91,8 @@ func (e *Engine) AnswerPrompt(ctx context.Context, text []byte) error {
 		return err
 	}
 	defer e.release()
-	_, err := e.transact(ctx, PacketTypeDebugIO, d.Append(nil), APIGetString, false)
+	e.payload = d.Append(e.payload[:0])
+	_, err := e.transact(ctx, PacketTypeDebugIO, e.payload, APIGetString, false, nil)
 	return err
 }
 
@@ -85,7 +108,15 @@ func (e *Engine) acquire(ctx context.Context) error {
 	}
 }
 
-func (e *Engine) release() { <-e.reqSem }
+// release gives the request slot back, first sending the ACK of the last
+// reply if no request of this holder took it along.
+func (e *Engine) release() {
+	if e.carry {
+		e.carry = false
+		e.queueControl(PacketTypeAcknowledge, e.carryID)
+	}
+	<-e.reqSem
+}
 
 // refuseFileIO answers a target's file request with STATUS_NO_SUCH_FILE.
 // One refusal runs at a time: requests that come meanwhile are dropped
@@ -103,39 +134,40 @@ func (e *Engine) refuseFileIO(api API) {
 			return
 		}
 		defer e.release()
-		_, _ = e.transact(ctx, PacketTypeFileIO, f.Append(nil), api, false)
+		e.payload = f.Append(e.payload[:0])
+		_, _ = e.transact(ctx, PacketTypeFileIO, e.payload, api, false, nil)
 	}()
 }
 
 // transact sends one data packet, waits for its ACK (retransmitting on
 // RESEND and on ACK timeouts) and, if wantReply, for the manipulate reply
-// with the same API. A RESET from the target, or a state change re-sent
-// while the reply is awaited, means the target dropped the request: it is
-// sent once more with the new id, then the request fails. The caller holds
-// the request slot (acquire).
-func (e *Engine) transact(ctx context.Context, t PacketType, payload []byte, api API, wantReply bool) (Manipulate, error) {
+// with the same API, whose data goes to dst as for request. A RESET from
+// the target, or a state change re-sent while the reply is awaited, means
+// the target dropped the request: it is sent once more with the new id,
+// then the request fails. The caller holds the request slot (acquire).
+func (e *Engine) transact(ctx context.Context, t PacketType, payload []byte, api API, wantReply bool, dst []byte) (Manipulate, error) {
 	select {
 	case <-e.done:
 		return Manipulate{}, &RequestError{API: api, Err: e.err}
 	default:
 	}
 	restarts := 1
-	// One channel for every attempt: when a RESET crosses a request that
-	// the target had in fact received after its reset, the reply to that
-	// first copy still answers the request sent again.
-	ch := make(chan signal, 16)
+	// One request number for every attempt: when a RESET crosses a request
+	// that the target had in fact received after its reset, the reply to
+	// that first copy still answers the request sent again.
+	e.seq++
 	for {
 		e.mu.Lock()
 		id, gen := e.nextID, e.resetGen
-		p := &pending{id: id, api: api, ch: ch}
-		e.pend = p
+		e.pend = pending{active: true, seq: e.seq, id: id, api: api, dst: dst}
 		e.mu.Unlock()
-		e.pkt = AppendData(e.pkt[:0], t, id, payload)
-		reply, err := e.exchange(ctx, p, gen, e.pkt, wantReply)
+		reply, err := e.exchange(ctx, Packet{Header: DataHeader(t, id, payload), Payload: payload}, gen, wantReply)
 		e.mu.Lock()
-		if e.pend == p {
-			e.pend = nil
+		if e.pend.held {
+			// The reply's ACK goes with the next request, or at release.
+			e.carry, e.carryID = true, e.pend.heldAck
 		}
+		e.pend = pending{}
 		e.mu.Unlock()
 		if errors.Is(err, errRestart) {
 			if restarts > 0 {
@@ -151,84 +183,121 @@ func (e *Engine) transact(ctx context.Context, t PacketType, payload []byte, api
 	}
 }
 
-func (e *Engine) exchange(ctx context.Context, p *pending, gen int, pkt []byte, wantReply bool) (Manipulate, error) {
-	if err := e.sendRaw(pkt); err != nil {
+// sendPacket sends pkt, preceded in the same write by the ACK of the last
+// reply when one is waiting, and waits for the write.
+func (e *Engine) sendPacket(pkt Packet) error {
+	it := outItem{pkt: pkt, done: e.reqDone}
+	if e.carry {
+		e.carry = false
+		return e.send(e.reqDone, outItem{pkt: Packet{Header: ControlHeader(PacketTypeAcknowledge, e.carryID)}}, it)
+	}
+	return e.send(e.reqDone, it)
+}
+
+// wait returns the next signal for the request in flight, or ok=false when
+// the timer fires. Signals for earlier requests are skipped.
+func (e *Engine) wait(ctx context.Context) (signal, bool, error) {
+	for {
+		select {
+		case s := <-e.sig:
+			if s.seq != e.seq {
+				continue
+			}
+			return s, true, nil
+		case <-e.timer.C:
+			return signal{}, false, nil
+		case <-ctx.Done():
+			return signal{}, false, ctx.Err()
+		case <-e.done:
+			return signal{}, false, errEngineDone
+		}
+	}
+}
+
+func (e *Engine) exchange(ctx context.Context, pkt Packet, gen int, wantReply bool) (Manipulate, error) {
+	defer e.timer.Stop()
+	if err := e.sendPacket(pkt); err != nil {
 		return Manipulate{}, err
 	}
-	reply, gotReply, err := e.waitAck(ctx, p, pkt)
-	if err != nil {
-		return Manipulate{}, err
+	var reply Manipulate
+	gotReply, resends := false, 0
+	if !e.caps.NoAcks {
+		var err error
+		reply, gotReply, err = e.waitAck(ctx, pkt)
+		if err != nil {
+			return Manipulate{}, err
+		}
 	}
 	e.mu.Lock()
 	if e.resetGen == gen {
-		e.nextID = p.id ^ 1
+		e.nextID = pkt.ID ^ 1
 	}
 	e.mu.Unlock()
 	if !wantReply {
 		return Manipulate{}, nil
 	}
-	if gotReply && reply.API == p.api {
+	if gotReply {
 		return reply, nil
 	}
-	timer := time.NewTimer(e.opts.ReplyTimeout)
-	defer timer.Stop()
+	e.timer.Reset(e.opts.ReplyTimeout)
 	for {
-		select {
-		case s := <-p.ch:
-			switch s.kind {
-			case sigReply:
-				if s.reply.API == p.api {
-					return *s.reply, nil
-				}
-				// A stale reply to an earlier request: drop it.
-			case sigReset, sigStateChange:
-				return Manipulate{}, errRestart
-			}
-		case <-timer.C:
-			return Manipulate{}, ErrNoReply
-		case <-ctx.Done():
-			return Manipulate{}, ctx.Err()
-		case <-e.done:
+		s, ok, err := e.wait(ctx)
+		switch {
+		case err == errEngineDone:
 			return Manipulate{}, e.err
+		case err != nil:
+			return Manipulate{}, err
+		case !ok:
+			return Manipulate{}, ErrNoReply
+		}
+		switch s.kind {
+		case sigReply:
+			if !s.stale {
+				return s.reply, nil
+			}
+			// A stale reply to an earlier request: drop it.
+		case sigReset, sigStateChange:
+			return Manipulate{}, errRestart
+		case sigResend:
+			// Without KD ACKs, the target's RESEND is the only sign that
+			// it could not take the request.
+			if e.caps.NoAcks {
+				resends++
+				if resends > 4*e.opts.Retries {
+					return Manipulate{}, ErrTooManyResends
+				}
+				if err := e.sendPacket(pkt); err != nil {
+					return Manipulate{}, err
+				}
+			}
 		}
 	}
 }
 
 // waitAck waits for the ACK of pkt. A manipulate reply that arrives first
-// counts as the ACK (the ACK was lost on the line).
-func (e *Engine) waitAck(ctx context.Context, p *pending, pkt []byte) (Manipulate, bool, error) {
-	timer := time.NewTimer(e.opts.AckTimeout)
-	defer timer.Stop()
+// counts as the ACK (the ACK was lost on the line); it is returned when it
+// answers the request.
+func (e *Engine) waitAck(ctx context.Context, pkt Packet) (Manipulate, bool, error) {
+	e.timer.Reset(e.opts.AckTimeout)
 	timeouts, resends := 0, 0
 	resend := func() error {
-		if err := e.sendRaw(pkt); err != nil {
+		if err := e.sendPacket(pkt); err != nil {
 			return err
 		}
-		timer.Reset(e.opts.AckTimeout)
+		e.timer.Reset(e.opts.AckTimeout)
 		return nil
 	}
 	for {
-		select {
-		case s := <-p.ch:
-			switch s.kind {
-			case sigAck:
-				if s.id == p.id {
-					return Manipulate{}, false, nil
-				}
-			case sigReply:
-				return *s.reply, true, nil
-			case sigResend:
-				resends++
-				if resends > 4*e.opts.Retries {
-					return Manipulate{}, false, ErrTooManyResends
-				}
-				if err := resend(); err != nil {
-					return Manipulate{}, false, err
-				}
-			case sigReset:
-				return Manipulate{}, false, errRestart
-			}
-		case <-timer.C:
+		s, ok, err := e.wait(ctx)
+		if err == errEngineDone {
+			// The link went down; an ACK read just before still counts
+			// (a target that reboots ACKs, then drops the link).
+			return e.drainAck(pkt.ID)
+		}
+		if err != nil {
+			return Manipulate{}, false, err
+		}
+		if !ok {
 			timeouts++
 			if timeouts > e.opts.Retries {
 				return Manipulate{}, false, fmt.Errorf("%w after %d tries", ErrNoAck, timeouts)
@@ -236,25 +305,52 @@ func (e *Engine) waitAck(ctx context.Context, p *pending, pkt []byte) (Manipulat
 			if err := resend(); err != nil {
 				return Manipulate{}, false, err
 			}
-		case <-ctx.Done():
-			return Manipulate{}, false, ctx.Err()
-		case <-e.done:
-			// The link went down; an ACK read just before still counts
-			// (a target that reboots ACKs, then drops the link).
-			for {
-				select {
-				case s := <-p.ch:
-					if s.kind == sigAck && s.id == p.id {
-						return Manipulate{}, false, nil
-					}
-					if s.kind == sigReply {
-						return *s.reply, true, nil
-					}
-					continue
-				default:
-				}
-				return Manipulate{}, false, e.err
+			continue
+		}
+		switch s.kind {
+		case sigAck:
+			if s.id == pkt.ID {
+				return Manipulate{}, false, nil
 			}
+		case sigReply:
+			if s.stale {
+				return Manipulate{}, false, nil
+			}
+			return s.reply, true, nil
+		case sigResend:
+			resends++
+			if resends > 4*e.opts.Retries {
+				return Manipulate{}, false, ErrTooManyResends
+			}
+			if err := resend(); err != nil {
+				return Manipulate{}, false, err
+			}
+		case sigReset:
+			return Manipulate{}, false, errRestart
+		}
+	}
+}
+
+// drainAck looks, once the link is down, for the ACK of id (or a reply)
+// among the signals read before it went.
+func (e *Engine) drainAck(id uint32) (Manipulate, bool, error) {
+	for {
+		select {
+		case s := <-e.sig:
+			if s.seq != e.seq {
+				continue
+			}
+			if s.kind == sigAck && s.id == id {
+				return Manipulate{}, false, nil
+			}
+			if s.kind == sigReply {
+				if s.stale {
+					return Manipulate{}, false, nil
+				}
+				return s.reply, true, nil
+			}
+		default:
+			return Manipulate{}, false, e.err
 		}
 	}
 }

@@ -23,6 +23,9 @@ import (
 //     consumed, and the Reader decodes the same packet from the same bytes.
 //   - FuzzReader: any stream ends, every packet read re-parses, and the way
 //     the stream is chunked does not change what is read.
+//   - FuzzParseMessage: an accepted packet re-encodes to exactly the
+//     message (a data packet) or its first 16 bytes (a control packet); a
+//     rejected one reports the header it was sent with.
 //   - FuzzParseStateChange, FuzzParseManipulate, FuzzParseDebugIO,
 //     FuzzParseFileIO: decode, re-encode and decode again give the same
 //     value, and every byte the format gives a meaning to survives.
@@ -122,6 +125,33 @@ func FuzzReader(f *testing.F) {
 		bytewise, skipped2 := readStream(t, iotest.OneByteReader(bytes.NewReader(stream)), len(stream)+1)
 		if !reflect.DeepEqual(whole, bytewise) || skipped != skipped2 {
 			t.Fatalf("stream %x read whole: %+v (skipped %d); one byte at a time: %+v (skipped %d)", stream, whole, skipped, bytewise, skipped2)
+		}
+	})
+}
+
+func FuzzParseMessage(f *testing.F) {
+	f.Fuzz(func(t *testing.T, b []byte) {
+		p, err := ParseMessage(b, 0)
+		if err != nil {
+			var pe *PacketError
+			if !errors.As(err, &pe) {
+				t.Fatalf("ParseMessage(%x) = %v; want a *PacketError", b, err)
+			}
+			if h, herr := ParseHeader(b); herr == nil && pe.Header != h {
+				t.Fatalf("ParseMessage(%x) error header %+v; want %+v", b, pe.Header, h)
+			}
+			return
+		}
+		_ = p.String()
+		if p.IsControl() {
+			if re := AppendHeader(nil, p.Header); !bytes.Equal(re, b[:HeaderSize]) {
+				t.Fatalf("control header of %x re-encodes to %x", b, re)
+			}
+			return
+		}
+		re := append(AppendHeader(nil, p.Header), p.Payload...)
+		if !bytes.Equal(re, b) || len(p.Payload) > MaxPacketSize || Checksum(p.Payload) != p.Checksum {
+			t.Fatalf("ParseMessage(%x) = %+v, re-encoded %x", b, p.Header, re)
 		}
 	})
 }
@@ -325,7 +355,30 @@ func seedCorpus(tb testing.TB) map[string]map[string][]byte {
 	badTrailer[len(badTrailer)-1] = 0
 	oversize := AppendHeader(nil, Header{Leader: PacketLeader, Type: PacketTypeStateManipulate, ByteCount: 0xFFFF})
 
+	msg := func(t PacketType, id uint32, payload []byte) []byte { // a packet as 1394 and KDNET carry it
+		b := pkt(t, id, payload)
+		return b[:len(b)-1]
+	}
+	badLength := msg(PacketTypeDebugIO, InitialPacketID, print.Append(nil))
+	badLength[6]++
+	badMsgSum := msg(PacketTypeStateChange64, InitialPacketID, state(bp))
+	badMsgSum[HeaderSize+9] ^= 1
+
 	seeds := map[string]map[string][]byte{
+		"FuzzParseMessage": {
+			"ack":              ackSync,
+			"reset":            reset,
+			"getversion":       msg(PacketTypeStateManipulate, InitialPacketID, manip(getVersion)),
+			"read-reply":       msg(PacketTypeStateManipulate, 0x80800001, manip(readReply)),
+			"state-change":     msg(PacketTypeStateChange64, InitialPacketID|SyncPacketID, state(bp)),
+			"with-trailer":     pkt(PacketTypeDebugIO, InitialPacketID, print.Append(nil)),
+			"bad-length":       badLength,
+			"bad-checksum":     badMsgSum,
+			"oversize":         oversize,
+			"kdnet-unused-12b": {0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 168, 192},
+			"breakin":          {BreakinPacketByte},
+			"empty-data":       msg(PacketTypeDebugIO, 1, nil),
+		},
 		"FuzzParsePacket": {
 			"9.1-reset":             reset,
 			"9.2-xen-reset":         AppendControl(nil, PacketTypeReset, 0xDEADBEEF),

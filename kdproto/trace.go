@@ -80,17 +80,10 @@ func clip(b []byte, n int) []byte {
 	return b
 }
 
-func (e *Engine) traceOut(pkt []byte) {
-	t := e.trace.Load()
-	if t == nil {
-		return
+func (e *Engine) traceOut(p Packet) {
+	if t := e.trace.Load(); t != nil {
+		(*t)(TraceRecord{Dir: DirOut, Packet: p})
 	}
-	p, _, err := ParsePacket(pkt)
-	rec := TraceRecord{Dir: DirOut, Packet: p, Raw: pkt}
-	if err != nil {
-		rec.Err = err
-	}
-	(*t)(rec)
 }
 
 func (e *Engine) traceIn(p Packet, note string) {

@@ -1,18 +1,17 @@
 package kdproto
 
-import (
-	"sync"
-	"time"
-)
+import "sync"
 
 // maxQueuedControl bounds the bytes of control packets (ACKs, RESENDs)
 // waiting for a link that does not drain; beyond it they are dropped, and
 // the target, missing an ACK, sends its packet again.
 const maxQueuedControl = 64 << 10
 
-// outItem is one write waiting for the link.
+// outItem is one packet (or the break-in) waiting for the link. A data
+// packet's payload belongs to its sender, who waits on done until the
+// writer has sent it, so nothing is copied.
 type outItem struct {
-	b       []byte
+	pkt     Packet
 	breakin bool
 	done    chan error // nil: nobody waits (ACK, RESEND)
 }
@@ -20,7 +19,8 @@ type outItem struct {
 // writer owns every write to the link, in order. The reader goroutine only
 // queues its ACKs and RESENDs, so it never waits for a link that does not
 // drain (an unbuffered pipe whose peer is itself writing, a VM that stopped
-// reading its serial port).
+// reading its serial port). Everything queued by the time the writer wakes
+// goes to the link in one Send: an ACK and the next request share a write.
 type writer struct {
 	mu      sync.Mutex
 	q       []outItem
@@ -31,21 +31,23 @@ type writer struct {
 
 func newWriter() *writer { return &writer{wake: make(chan struct{}, 1)} }
 
-// queue adds an item; an unwaited item is dropped when too many are queued.
-func (w *writer) queue(it outItem) bool {
+// queue adds items, in order, all or none; unwaited control packets are
+// dropped when too many are queued.
+func (w *writer) queue(items ...outItem) bool {
 	w.mu.Lock()
 	if w.stopped {
 		w.mu.Unlock()
 		return false
 	}
-	if it.done == nil {
-		if w.control+len(it.b) > maxQueuedControl {
-			w.mu.Unlock()
-			return false
+	for _, it := range items {
+		if it.done == nil {
+			if w.control+HeaderSize > maxQueuedControl {
+				continue
+			}
+			w.control += HeaderSize
 		}
-		w.control += len(it.b)
+		w.q = append(w.q, it)
 	}
-	w.q = append(w.q, it)
 	w.mu.Unlock()
 	select {
 	case w.wake <- struct{}{}:
@@ -54,14 +56,14 @@ func (w *writer) queue(it outItem) bool {
 	return true
 }
 
-// take removes the queued items; with stop set, the writer also stops
-// taking new ones.
-func (w *writer) take(stop bool) []outItem {
+// take swaps the queue for spare (emptied) and returns what was queued;
+// with stop set, the writer also stops taking new items.
+func (w *writer) take(stop bool, spare []outItem) []outItem {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.stopped = w.stopped || stop
 	q := w.q
-	w.q = nil
+	w.q = spare[:0]
 	w.control = 0
 	return q
 }
@@ -69,6 +71,8 @@ func (w *writer) take(stop bool) []outItem {
 // writeLoop writes queued items until the engine is closed or the link
 // has failed; waiters of items left over learn why.
 func (e *Engine) writeLoop() {
+	var spare []outItem
+	var batch []Packet
 	defer func() {
 		err := ErrClosed
 		select {
@@ -76,7 +80,7 @@ func (e *Engine) writeLoop() {
 			err = e.err
 		default:
 		}
-		for _, it := range e.w.take(true) {
+		for _, it := range e.w.take(true, nil) {
 			if it.done != nil {
 				it.done <- err
 			}
@@ -90,31 +94,47 @@ func (e *Engine) writeLoop() {
 		case <-e.done:
 			return
 		}
-		for _, it := range e.w.take(false) {
-			if it.breakin {
+		items := e.w.take(false, spare)
+		for start := 0; start < len(items); {
+			if items[start].breakin {
 				if t := e.trace.Load(); t != nil {
-					(*t)(TraceRecord{Dir: DirOut, Breakin: true, Raw: it.b})
+					(*t)(TraceRecord{Dir: DirOut, Breakin: true, Raw: []byte{BreakinPacketByte}})
 				}
-			} else {
-				e.traceOut(it.b)
+				answer(items[start:start+1], e.link.BreakIn())
+				start++
+				continue
 			}
-			if wd, ok := e.conn.(writeDeadliner); ok {
-				_ = wd.SetWriteDeadline(time.Now().Add(e.opts.WriteTimeout))
+			end := start
+			batch = batch[:0]
+			for end < len(items) && !items[end].breakin {
+				batch = append(batch, items[end].pkt)
+				e.traceOut(items[end].pkt)
+				end++
 			}
-			_, err := e.conn.Write(it.b)
-			if it.done != nil {
-				it.done <- err
-			}
+			answer(items[start:end], e.link.Send(batch))
+			start = end
+		}
+		clear(items) // drop the references to payloads
+		clear(batch)
+		spare = items
+	}
+}
+
+// answer tells the waiters among items how their write went.
+func answer(items []outItem, err error) {
+	for _, it := range items {
+		if it.done != nil {
+			it.done <- err
 		}
 	}
 }
 
-// send queues b (which the caller may reuse afterwards) and waits until it
-// was written. The writer answers every item it accepted, written or not,
-// so the wait is bounded by the write deadline.
-func (e *Engine) send(b []byte, breakin bool) error {
-	done := make(chan error, 1)
-	if !e.w.queue(outItem{b: append([]byte(nil), b...), breakin: breakin, done: done}) {
+// send queues items and waits on done (buffered, with room for one) until
+// the writer has sent them; only the last item carries done. The writer
+// answers every item it accepted, written or not, so the wait is bounded by
+// the link's write deadline.
+func (e *Engine) send(done chan error, items ...outItem) error {
+	if !e.w.queue(items...) {
 		if e.isClosed() {
 			return ErrClosed
 		}
@@ -126,17 +146,18 @@ func (e *Engine) send(b []byte, breakin bool) error {
 
 // sendControl writes a control packet and waits for the write.
 func (e *Engine) sendControl(t PacketType, id uint32) error {
-	return e.send(AppendControl(make([]byte, 0, HeaderSize), t, id), false)
+	done := make(chan error, 1)
+	return e.send(done, outItem{pkt: Packet{Header: ControlHeader(t, id)}, done: done})
 }
 
 // queueControl queues a control packet without waiting (the reader's ACKs
 // and RESENDs).
 func (e *Engine) queueControl(t PacketType, id uint32) {
-	e.w.queue(outItem{b: AppendControl(make([]byte, 0, HeaderSize), t, id)})
+	e.w.queue(outItem{pkt: Packet{Header: ControlHeader(t, id)}})
 }
 
-// sendRaw writes a prepared packet (data packets and retransmissions).
-func (e *Engine) sendRaw(pkt []byte) error { return e.send(pkt, false) }
-
 // BreakIn sends the break-in byte. It is safe from any goroutine at any time.
-func (e *Engine) BreakIn() error { return e.send([]byte{BreakinPacketByte}, true) }
+func (e *Engine) BreakIn() error {
+	done := make(chan error, 1)
+	return e.send(done, outItem{breakin: true, done: done})
+}

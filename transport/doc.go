@@ -23,8 +23,9 @@
 // Every backend returns a Conn: an io.ReadWriteCloser with read and write
 // deadlines that report timeouts as os.ErrDeadlineExceeded, whose Close
 // unblocks a pending Read from another goroutine. Optional capabilities are
-// found by interface assertion (BaudSetter for serial ports). The engine
-// never needs to know which backend it talks to. Backends print nothing:
+// found by interface assertion (BaudSetter for serial ports, PacketConn for
+// media that carry whole packets: 1394). kdproto picks its link from that:
+// KDCOM framing on a byte stream, the mailbox link on a PacketConn. Backends print nothing:
 // progress (opened, waiting for a pipe, reconnecting, bus resets) is
 // reported through Options.Events and failures through errors, which are
 // lower-case, prefixed "transport:", and matchable with errors.Is/As
@@ -51,11 +52,14 @@
 // 0xBABABABA that names the channel and two 4 KiB mailboxes) and the host
 // reads and writes the target's memory through the target controller's
 // physical DMA. A status word of 0x103 in a mailbox means "packet waiting".
-// The Linux backend speaks to /dev/fw* (firewire-cdev) and presents the
-// mailboxes as the same KD byte stream a serial port carries, cutting the
-// host's stream into whole packets with a tiny local parser of the 16-byte
-// KD header (this package does not import kdproto). The mailbox logic runs
-// on a small remote-memory interface so that tests drive it against an
+// The Linux backend speaks to /dev/fw* (firewire-cdev). It carries whole
+// packets, not a byte stream: its Conn is a PacketConn, whose ReadPacket,
+// WritePacket and BreakIn move one mailbox message each (WritePacket returns
+// once the target has taken the message, which is how 1394 confirms
+// delivery), while Read and Write fail with ErrPacketConn. The messages are
+// opaque here: kdproto's 1394 link encodes and checks the KD packets in
+// them, and this package does not import kdproto. The mailbox logic runs on
+// a small remote-memory interface so that tests drive it against an
 // in-memory fake target.
 //
 // The layout comes from public research (the target side of Microsoft

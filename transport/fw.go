@@ -194,33 +194,13 @@ func (cb configBlock) check(id, channel int) error {
 	return nil
 }
 
-// KD packet framing, just enough to cut the byte stream into packets (the
-// codec proper lives in kdproto, which this package must not import).
+// The 1394 message layout, as far as the mailboxes need it. The KD packet
+// inside is kdproto's business, which this package must not import.
 const (
-	kdHeaderSize    = 16
-	kdLeaderData    = 0x30 // data packets start with 0x30303030
-	kdLeaderControl = 0x69 // control packets start with 0x69696969
-	kdBreakin       = 0x62 // the lone break-in byte
-	kdTrailer       = 0xAA // the byte after a data packet's payload
+	fwHeaderSize = 16   // the send mailbox's header field: a KD packet header
+	fwBreakin    = 0x62 // the one-byte break-in message
 )
 
-// kdHeader is the part of the 16-byte KD packet header the framing needs.
-type kdHeader struct {
-	control   bool
-	byteCount int
-}
-
-// parseKDHeader reads a header's leader and byte count (little-endian at
-// offset 6); ok is false when the leader is neither kind.
-func parseKDHeader(b []byte) (h kdHeader, ok bool) {
-	lead := binary.LittleEndian.Uint32(b)
-	switch lead {
-	case 0x30303030:
-	case 0x69696969:
-		h.control = true
-	default:
-		return h, false
-	}
-	h.byteCount = int(binary.LittleEndian.Uint16(b[6:]))
-	return h, true
-}
+// FWMessageMax is the largest message ReadPacket returns on 1394: the
+// 16-byte header field and the largest payload the send mailbox holds.
+const FWMessageMax = fwHeaderSize + sendPayloadMax

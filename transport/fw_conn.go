@@ -10,16 +10,17 @@ import (
 	"time"
 )
 
-// conn1394 carries the KD byte stream over the target's two 1394 mailboxes.
+// conn1394 carries whole packets over the target's two 1394 mailboxes
+// (PacketConn). It reads no KD header: the packets are opaque bytes here,
+// and kdproto's mailbox link parses them.
 //
 // Target→host: the host polls the send mailbox's status word; at 0x103 it
-// reads the KD header, the length and the payload, then writes 0 to the
-// status to acknowledge. Read presents the packet as serial would carry it:
-// header, payload and, for data packets, the trailing 0xAA.
+// reads the 16-byte header field, the length and the payload, then writes 0
+// to the status to acknowledge. ReadPacket returns header and payload.
 //
-// Host→target: Write cuts the stream into packets (framer), waits until the
-// receive mailbox's status is not 0x103, writes length and packet, and
-// writes 0x103 to the status last.
+// Host→target: WritePacket waits until the receive mailbox's status is not
+// 0x103, writes length and packet, writes 0x103 to the status last, and
+// waits for the target to write 0 back (delivery).
 //
 // A bus reset (or a transaction refused for a stale generation) makes the
 // conn find the target again and repeat the interrupted sequence from its
@@ -48,11 +49,10 @@ type conn1394 struct {
 	lastBreakin bool // the packet last put in the receive mailbox was a break-in
 	dropped     int  // malformed target packets acknowledged and dropped
 
-	rmu  sync.Mutex
-	rbuf []byte // the rest of the packet being read
+	rmu sync.Mutex // one ReadPacket at a time
 
-	wmu sync.Mutex
-	fr  framer
+	wmu  sync.Mutex // one WritePacket or BreakIn at a time; guards wbuf
+	wbuf []byte     // length and packet being put into the mailbox
 
 	dmu sync.Mutex
 	rdl deadline
@@ -224,117 +224,118 @@ func (c *conn1394) isClosed() bool {
 // Name implements Conn.
 func (c *conn1394) Name() string { return c.name }
 
-// Read implements io.Reader: it returns the bytes of the target's packets,
-// polling the send mailbox until one arrives.
-func (c *conn1394) Read(p []byte) (int, error) {
+// Read implements io.Reader only to satisfy Conn: the mailboxes carry
+// whole packets, which ReadPacket returns.
+func (c *conn1394) Read([]byte) (int, error) {
+	return 0, &OpError{Op: "read", Name: c.name, Err: ErrPacketConn}
+}
+
+// Write implements io.Writer only to satisfy Conn: WritePacket and BreakIn
+// put whole packets into the target's mailbox.
+func (c *conn1394) Write([]byte) (int, error) {
+	return 0, &OpError{Op: "write", Name: c.name, Err: ErrPacketConn}
+}
+
+// ReadPacket implements PacketConn: it polls the send mailbox until the
+// target has put a message there, copies it into buf and acknowledges it.
+func (c *conn1394) ReadPacket(buf []byte) (int, error) {
 	c.rmu.Lock()
 	defer c.rmu.Unlock()
-	if len(p) == 0 {
-		return 0, nil
-	}
-	for len(c.rbuf) == 0 {
+	for {
 		if c.isClosed() {
 			return 0, errClosed("read", c.name)
 		}
 		if c.expired(&c.rdl) {
 			return 0, errTimeout("read", c.name)
 		}
-		var pkt []byte
+		n := -1
 		err := c.transact("read", &c.rdl, func() (err error) {
-			pkt, err = c.receive()
+			n, err = c.receive(buf)
 			return err
 		})
 		if err != nil {
 			return 0, err
 		}
-		if pkt != nil {
-			c.rbuf = pkt
-			break
+		if n >= 0 {
+			return n, nil
 		}
 		if err := c.wait("read", &c.rdl, c.poll); err != nil {
 			return 0, err
 		}
 	}
-	n := copy(p, c.rbuf)
-	c.rbuf = c.rbuf[n:]
-	return n, nil
 }
 
-// receive takes one packet from the send mailbox if the target put one
-// there, and acknowledges it. It returns nil when the mailbox is empty or
-// held a malformed packet (which is acknowledged and dropped; the KD layer
-// recovers by timeout and resend).
-func (c *conn1394) receive() ([]byte, error) {
+// receive takes one message from the send mailbox if the target put one
+// there, copies the KD header field and the payload into buf, and
+// acknowledges it by freeing the mailbox. It returns -1 when the mailbox is
+// empty or held a message whose length does not fit the mailbox or buf
+// (freed and dropped, counted in dropped; the KD layer recovers by timeout
+// and resend). The caller holds busMu.
+func (c *conn1394) receive(buf []byte) (int, error) {
 	st, err := c.bus.ReadQuadlet(c.node, c.sendBox)
 	if err != nil || st != statusPending {
-		return nil, err
+		return -1, err
 	}
-	var hb [kdHeaderSize + 4]byte
+	var hb [fwHeaderSize + 4]byte
 	if err := c.bus.ReadBlock(c.node, c.sendBox+4, hb[:]); err != nil {
-		return nil, err
+		return -1, err
 	}
-	h, ok := parseKDHeader(hb[:kdHeaderSize])
-	length := int(binary.LittleEndian.Uint32(hb[kdHeaderSize:]))
-	switch {
-	case !ok, length > sendPayloadMax, h.control && length != 0, !h.control && h.byteCount != length:
+	length := int(binary.LittleEndian.Uint32(hb[fwHeaderSize:]))
+	if length > sendPayloadMax || fwHeaderSize+length > len(buf) {
 		c.dropped++
-		return nil, c.bus.WriteQuadlet(c.node, c.sendBox, statusFree)
+		return -1, c.bus.WriteQuadlet(c.node, c.sendBox, statusFree)
 	}
-	pkt := make([]byte, kdHeaderSize+length, kdHeaderSize+length+1)
-	copy(pkt, hb[:kdHeaderSize])
+	copy(buf, hb[:fwHeaderSize])
 	for off := 0; off < length; off += c.chunk {
 		end := min(off+c.chunk, length)
-		if err := c.bus.ReadBlock(c.node, c.sendBox+sendHeaderSize+uint64(off), pkt[kdHeaderSize+off:kdHeaderSize+end]); err != nil {
-			return nil, err
+		if err := c.bus.ReadBlock(c.node, c.sendBox+sendHeaderSize+uint64(off), buf[fwHeaderSize+off:fwHeaderSize+end]); err != nil {
+			return -1, err
 		}
 	}
 	if err := c.bus.WriteQuadlet(c.node, c.sendBox, statusFree); err != nil {
-		return nil, err
+		return -1, err
 	}
-	if !h.control {
-		pkt = append(pkt, kdTrailer)
-	}
-	return pkt, nil
+	return fwHeaderSize + length, nil
 }
 
-// Write implements io.Writer. Each complete packet in p is in the target's
-// mailbox when Write returns; an incomplete one is kept for the next Write.
-// On error n counts the bytes before the packet that failed.
-func (c *conn1394) Write(p []byte) (int, error) {
+// WritePacket implements PacketConn: it puts p into the receive mailbox
+// once the target has emptied it, then waits until the target has taken p
+// (its TransferStatus flips back to free), which is how 1394 confirms
+// delivery.
+func (c *conn1394) WritePacket(p []byte) error {
+	if len(p) > recvPacketMax {
+		return &OpError{Op: "write", Name: c.name, Err: fmt.Errorf("a packet of %d bytes does not fit the %d-byte 1394 mailbox", len(p), recvPacketMax)}
+	}
+	return c.put(p, false)
+}
+
+// BreakIn implements PacketConn: the one-byte message 0x62. It does not
+// wait for a running target to take it, and is dropped while an earlier
+// break-in still waits in the mailbox.
+func (c *conn1394) BreakIn() error { return c.put([]byte{fwBreakin}, true) }
+
+func (c *conn1394) put(p []byte, breakin bool) error {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	if c.isClosed() {
-		return 0, errClosed("write", c.name)
+		return errClosed("write", c.name)
 	}
 	if c.expired(&c.wdl) {
-		return 0, errTimeout("write", c.name)
+		return errTimeout("write", c.name)
 	}
-	start := 0
-	for i := 0; i < len(p); {
-		if c.fr.idle() {
-			start = i
-		}
-		n, pkt, err := c.fr.push(p[i:])
-		i += n
-		if err != nil {
-			return start, &OpError{Op: "write", Name: c.name, Err: err}
-		}
-		if pkt != nil {
-			if err := c.transmit(pkt); err != nil {
-				return start, err
-			}
-		}
+	if err := c.transmit(p, breakin); err != nil || breakin {
+		return err
 	}
-	return len(p), nil
+	return c.waitTaken()
 }
 
 // transmit puts pkt into the receive mailbox once the target has emptied
-// it. A break-in is dropped while an earlier break-in is still waiting.
-func (c *conn1394) transmit(pkt []byte) error {
-	breakin := len(pkt) == 1 && pkt[0] == kdBreakin
-	buf := make([]byte, 4+len(pkt)) // length, then the packet
-	binary.LittleEndian.PutUint32(buf, uint32(len(pkt)))
-	copy(buf[4:], pkt)
+// it. A break-in is dropped while an earlier break-in is still waiting. The
+// caller holds wmu.
+func (c *conn1394) transmit(pkt []byte, breakin bool) error {
+	c.wbuf = binary.LittleEndian.AppendUint32(c.wbuf[:0], uint32(len(pkt))) // length, then the packet
+	c.wbuf = append(c.wbuf, pkt...)
+	buf := c.wbuf
 	var busySince time.Time
 	for {
 		busy := false
@@ -362,20 +363,46 @@ func (c *conn1394) transmit(pkt []byte) error {
 		if err != nil || !busy {
 			return err
 		}
-		now := time.Now()
-		if busySince.IsZero() {
-			busySince = now
-		}
-		if now.Sub(busySince) >= c.stall {
-			return &OpError{Op: "write", Name: c.name, Err: &wrapErr{
-				msg:    fmt.Sprintf("target has not taken the previous packet for %v (has it stopped polling?)", c.stall),
-				causes: []error{os.ErrDeadlineExceeded},
-			}}
-		}
-		if err := c.wait("write", &c.wdl, c.poll); err != nil {
+		if err := c.stalled(&busySince); err != nil {
 			return err
 		}
 	}
+}
+
+// waitTaken waits until the target has taken the message in the receive
+// mailbox. The caller holds wmu.
+func (c *conn1394) waitTaken() error {
+	var busySince time.Time
+	for {
+		busy := false
+		err := c.transact("write", &c.wdl, func() error {
+			st, err := c.bus.ReadQuadlet(c.node, c.recvBox)
+			busy = err == nil && st == statusPending
+			return err
+		})
+		if err != nil || !busy {
+			return err
+		}
+		if err := c.stalled(&busySince); err != nil {
+			return err
+		}
+	}
+}
+
+// stalled fails once the target has left the receive mailbox full for the
+// target timeout, and otherwise waits one poll interval.
+func (c *conn1394) stalled(since *time.Time) error {
+	now := time.Now()
+	if since.IsZero() {
+		*since = now
+	}
+	if now.Sub(*since) >= c.stall {
+		return &OpError{Op: "write", Name: c.name, Err: &wrapErr{
+			msg:    fmt.Sprintf("target has not taken the previous packet for %v (has it stopped polling?)", c.stall),
+			causes: []error{os.ErrDeadlineExceeded},
+		}}
+	}
+	return c.wait("write", &c.wdl, c.poll)
 }
 
 // SetReadDeadline implements Conn.

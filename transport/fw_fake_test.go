@@ -282,11 +282,3 @@ func kdPacket(control bool, typ uint16, id uint32, payload []byte) []byte {
 	le.PutUint32(p[12:], sum)
 	return append(p, payload...)
 }
-
-// onWire is how a serial line carries p: data packets get the trailing byte.
-func onWire(p []byte) []byte {
-	if p[0] == kdLeaderData {
-		return append(append([]byte(nil), p...), kdTrailer)
-	}
-	return p
-}

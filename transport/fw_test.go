@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"io"
 	"net"
 	"os"
 	"testing"
@@ -65,54 +64,6 @@ func TestKDROMAddress(t *testing.T) {
 	}
 }
 
-func TestFramer(t *testing.T) {
-	data := kdPacket(false, 2, 0x80800000, []byte("payload"))
-	ctrl := kdPacket(true, 4, 0x80800000, nil)
-	empty := kdPacket(false, 3, 1, nil)
-	var stream []byte
-	stream = append(stream, 0x00, 0x30, 0x30, 0x41) // noise and a broken leader
-	stream = append(stream, onWire(data)...)
-	stream = append(stream, 0x69, 0x69, kdBreakin) // a broken control leader, then a break-in
-	stream = append(stream, ctrl...)
-	stream = append(stream, onWire(empty)...)
-	want := [][]byte{data, {kdBreakin}, ctrl, empty}
-	for _, step := range []int{1, 3, 7, len(stream)} {
-		var f framer
-		var got [][]byte
-		for i := 0; i < len(stream); {
-			end := min(i+step, len(stream))
-			chunk := stream[i:end]
-			for len(chunk) > 0 {
-				n, pkt, err := f.push(chunk)
-				if err != nil {
-					t.Fatal(err)
-				}
-				chunk = chunk[n:]
-				if pkt != nil {
-					got = append(got, pkt)
-				}
-			}
-			i = end
-		}
-		if len(got) != len(want) {
-			t.Fatalf("step %d: %d packets %x; want %d", step, len(got), got, len(want))
-		}
-		for i := range want {
-			if !bytes.Equal(got[i], want[i]) {
-				t.Errorf("step %d: packet %d = %x; want %x", step, i, got[i], want[i])
-			}
-		}
-		if !f.idle() {
-			t.Errorf("step %d: framer not idle at the end", step)
-		}
-	}
-	var f framer
-	huge := kdPacket(false, 2, 1, make([]byte, recvPacketMax))
-	if _, _, err := f.push(huge); err == nil {
-		t.Error("a packet larger than the mailbox was accepted")
-	}
-}
-
 // fwHarness is a conn1394 on a fake bus with a polling fake target.
 type fwHarness struct {
 	bus    *fakeBus
@@ -146,11 +97,13 @@ func newFWHarness(t *testing.T, channel int, extra ...*fakeNode) *fwHarness {
 	return h
 }
 
-// sendToTarget writes p as the host's engine would and checks the target
-// got exactly pkt.
-func (h *fwHarness) sendToTarget(t *testing.T, wire, pkt []byte) {
+// sendToTarget writes pkt as kdproto's mailbox link would and checks the
+// target got exactly pkt.
+func (h *fwHarness) sendToTarget(t *testing.T, pkt []byte) {
 	t.Helper()
-	mustWrite(t, h.conn, wire)
+	if err := h.conn.WritePacket(pkt); err != nil {
+		t.Fatalf("WritePacket(%x): %v", pkt, err)
+	}
 	select {
 	case got := <-h.target.got:
 		if !bytes.Equal(got, pkt) {
@@ -161,12 +114,19 @@ func (h *fwHarness) sendToTarget(t *testing.T, wire, pkt []byte) {
 	}
 }
 
-// recvFromTarget has the target send pkt and checks Read presents it as a
-// serial line would.
+// recvFromTarget has the target send pkt and checks ReadPacket returns
+// exactly its bytes.
 func (h *fwHarness) recvFromTarget(t *testing.T, pkt []byte) {
 	t.Helper()
 	h.target.toHost <- pkt
-	readFull(t, h.conn, onWire(pkt))
+	buf := make([]byte, FWMessageMax)
+	n, err := h.conn.ReadPacket(buf)
+	if err != nil {
+		t.Fatalf("ReadPacket: %v", err)
+	}
+	if !bytes.Equal(buf[:n], pkt) {
+		t.Fatalf("ReadPacket = %x; want %x", buf[:n], pkt)
+	}
 }
 
 func TestFwDiscovery(t *testing.T) {
@@ -233,50 +193,55 @@ func TestFwDiscoveryErrors(t *testing.T) {
 func TestFwPackets(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		h := newFWHarness(t, 20)
-		// Host → target: data, control, break-in, and a packet split across writes.
-		data := kdPacket(false, 2, 0x80800000, bytes.Repeat([]byte("manipulate"), 150)) // spans several blocks
-		h.sendToTarget(t, onWire(data), data)
+		// Host → target: data (several blocks), control, break-in. The
+		// bytes are opaque here: no KD header is checked.
+		data := kdPacket(false, 2, 0x80800000, bytes.Repeat([]byte("manipulate"), 150))
+		h.sendToTarget(t, data)
 		ctrl := kdPacket(true, 4, 0x80800000, nil)
-		h.sendToTarget(t, ctrl, ctrl)
-		h.sendToTarget(t, []byte{kdBreakin}, []byte{kdBreakin})
-		small := kdPacket(false, 2, 0x80800001, []byte("split"))
-		wire := onWire(small)
-		mustWrite(t, h.conn, wire[:5])
-		h.sendToTarget(t, wire[5:], small)
+		h.sendToTarget(t, ctrl)
+		if err := h.conn.BreakIn(); err != nil {
+			t.Fatal(err)
+		}
+		if got := <-h.target.got; !bytes.Equal(got, []byte{fwBreakin}) {
+			t.Fatalf("target got %x; want the break-in", got)
+		}
+		h.sendToTarget(t, []byte("not a KD packet"))
 
 		// Target → host: data (several blocks), control, empty data.
 		h.recvFromTarget(t, kdPacket(false, 7, 0x80800000, bytes.Repeat([]byte{0xAA, 0x30, 0x69}, 1000)))
 		h.recvFromTarget(t, kdPacket(true, 4, 0x80800000, nil))
 		h.recvFromTarget(t, kdPacket(false, 7, 0x80800001, nil))
+		bad := kdPacket(false, 7, 1, []byte("xyz"))
+		bad[6] = 99 // ByteCount disagrees with the mailbox length: kdproto's business
+		h.recvFromTarget(t, bad)
 
-		// Small reads get the packet piece by piece.
-		pkt := kdPacket(false, 7, 2, []byte("abc"))
-		h.target.toHost <- pkt
-		var got []byte
-		for len(got) < len(onWire(pkt)) {
-			b := make([]byte, 2)
-			n, err := h.conn.Read(b)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got = append(got, b[:n]...)
+		// The byte-stream side of Conn refuses clearly.
+		if _, err := h.conn.Read(make([]byte, 1)); !errors.Is(err, ErrPacketConn) {
+			t.Errorf("Read = %v; want ErrPacketConn", err)
 		}
-		if !bytes.Equal(got, onWire(pkt)) {
-			t.Fatalf("read %x; want %x", got, onWire(pkt))
+		if _, err := h.conn.Write([]byte{1}); !errors.Is(err, ErrPacketConn) {
+			t.Errorf("Write = %v; want ErrPacketConn", err)
 		}
 	})
 }
 
-func TestFwMalformedTargetPacket(t *testing.T) {
+func TestFwMessageTooLong(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		h := newFWHarness(t, 20)
-		bad := kdPacket(false, 7, 1, []byte("xyz"))
-		bad[6] = 99 // ByteCount disagrees with the mailbox length
-		h.target.toHost <- bad
+		// The mailbox's length field claims more than the mailbox holds.
+		h.target.toHost <- kdPacket(false, 7, 1, make([]byte, sendPayloadMax+1))
 		good := kdPacket(false, 7, 2, []byte("ok"))
 		h.recvFromTarget(t, good)
-		if h.conn.dropped != 1 {
-			t.Errorf("dropped = %d; want 1", h.conn.dropped)
+		// A buffer too small for the message drops it too.
+		h.target.toHost <- kdPacket(false, 7, 3, []byte("too long for the buffer"))
+		h.target.toHost <- good
+		buf := make([]byte, fwHeaderSize+4)
+		n, err := h.conn.ReadPacket(buf)
+		if err != nil || !bytes.Equal(buf[:n], good) {
+			t.Fatalf("ReadPacket = %x, %v; want %x", buf[:n], err, good)
+		}
+		if h.conn.dropped != 2 {
+			t.Errorf("dropped = %d; want 2", h.conn.dropped)
 		}
 	})
 }
@@ -284,13 +249,13 @@ func TestFwMalformedTargetPacket(t *testing.T) {
 func TestFwOversizedWrite(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		h := newFWHarness(t, 20)
-		_, err := h.conn.Write(onWire(kdPacket(false, 2, 1, make([]byte, recvPacketMax))))
+		err := h.conn.WritePacket(kdPacket(false, 2, 1, make([]byte, recvPacketMax)))
 		var oe *OpError
 		if !errors.As(err, &oe) {
-			t.Fatalf("Write(huge) = %v; want an *OpError", err)
+			t.Fatalf("WritePacket(huge) = %v; want an *OpError", err)
 		}
 		ctrl := kdPacket(true, 4, 1, nil)
-		h.sendToTarget(t, ctrl, ctrl) // the framer recovered
+		h.sendToTarget(t, ctrl)
 	})
 }
 
@@ -321,7 +286,7 @@ func TestFwBusResetMidTransfer(t *testing.T) {
 		}
 		// Host → target: the reset hits while the packet is being written.
 		down := kdPacket(false, 2, 1, []byte("manipulate"))
-		h.sendToTarget(t, onWire(down), down)
+		h.sendToTarget(t, down)
 		if e := h.rec.wait(t, EventBusReset); e.Attempt != 2 {
 			t.Errorf("bus reset event %v; want attempt 2", e)
 		}
@@ -361,7 +326,7 @@ func TestFwAddressErrors(t *testing.T) {
 		h.bus.fault = func(op string, addr uint64) error { return errAddress }
 		h.bus.mu.Unlock()
 		start := time.Now()
-		_, err := h.conn.Read(make([]byte, 1))
+		_, err := h.conn.ReadPacket(make([]byte, FWMessageMax))
 		if !errors.Is(err, errAddress) {
 			t.Fatalf("Read with persistent address errors = %v; want an address error", err)
 		}
@@ -375,30 +340,33 @@ func TestFwTargetStopsPolling(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		h := newFWHarness(t, 20)
 		h.target.setPolling(false)
-		mustWrite(t, h.conn, []byte{kdBreakin}) // the mailbox is free: this one lands
+		if err := h.conn.BreakIn(); err != nil { // the mailbox is free: this one lands
+			t.Fatal(err)
+		}
 		// A break-in while one is already waiting does not block.
-		mustWrite(t, h.conn, []byte{kdBreakin})
+		if err := h.conn.BreakIn(); err != nil {
+			t.Fatal(err)
+		}
 		// A write deadline shorter than the target timeout wins.
 		pkt := kdPacket(true, 4, 1, nil)
 		h.conn.SetWriteDeadline(time.Now().Add(100 * time.Millisecond))
-		if _, err := h.conn.Write(pkt); !errors.Is(err, os.ErrDeadlineExceeded) {
-			t.Fatalf("Write with deadline = %v; want os.ErrDeadlineExceeded", err)
+		if err := h.conn.WritePacket(pkt); !errors.Is(err, os.ErrDeadlineExceeded) {
+			t.Fatalf("WritePacket with deadline = %v; want os.ErrDeadlineExceeded", err)
 		}
 		h.conn.SetWriteDeadline(time.Time{})
 		start := time.Now()
-		n, err := h.conn.Write(pkt)
-		if n != 0 || !errors.Is(err, os.ErrDeadlineExceeded) {
-			t.Fatalf("Write to a target that stopped polling = %d, %v; want a timeout", n, err)
+		if err := h.conn.WritePacket(pkt); !errors.Is(err, os.ErrDeadlineExceeded) {
+			t.Fatalf("WritePacket to a target that stopped polling = %v; want a timeout", err)
 		}
 		if d := time.Since(start); d < fwTestOptions.TargetTimeout {
 			t.Errorf("gave up after %v; want %v", d, fwTestOptions.TargetTimeout)
 		}
 		// The target comes back, takes the one break-in, then new packets.
 		h.target.setPolling(true)
-		if got := <-h.target.got; !bytes.Equal(got, []byte{kdBreakin}) {
+		if got := <-h.target.got; !bytes.Equal(got, []byte{fwBreakin}) {
 			t.Fatalf("target got %x; want the break-in", got)
 		}
-		h.sendToTarget(t, pkt, pkt)
+		h.sendToTarget(t, pkt)
 		select {
 		case extra := <-h.target.got:
 			t.Fatalf("target got an extra packet %x", extra)
@@ -407,42 +375,75 @@ func TestFwTargetStopsPolling(t *testing.T) {
 	})
 }
 
+func TestFwWritePacketWaitsForDelivery(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newFWHarness(t, 20)
+		h.target.setPolling(false)
+		pkt := kdPacket(false, 2, 1, []byte("manipulate"))
+		done := make(chan error, 1)
+		go func() { done <- h.conn.WritePacket(pkt) }()
+		time.Sleep(100 * time.Millisecond) // fake time: the target is not polling
+		synctest.Wait()
+		select {
+		case err := <-done:
+			t.Fatalf("WritePacket returned %v before the target took the packet", err)
+		default:
+		}
+		h.target.setPolling(true)
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		if got := <-h.target.got; !bytes.Equal(got, pkt) {
+			t.Fatalf("target got %x; want %x", got, pkt)
+		}
+	})
+}
+
+// readPacketAsync runs ReadPacket in a goroutine.
+func readPacketAsync(c *conn1394) <-chan result {
+	ch := make(chan result, 1)
+	go func() {
+		buf := make([]byte, FWMessageMax)
+		n, err := c.ReadPacket(buf)
+		ch <- result{b: buf[:n], err: err}
+	}()
+	return ch
+}
+
 func TestFwDeadlinesAndClose(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		h := newFWHarness(t, 20)
 		c := h.conn
+		buf := make([]byte, FWMessageMax)
 		c.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
-		if _, err := c.Read(make([]byte, 1)); !errors.Is(err, os.ErrDeadlineExceeded) {
-			t.Fatalf("Read with deadline = %v; want os.ErrDeadlineExceeded", err)
+		if _, err := c.ReadPacket(buf); !errors.Is(err, os.ErrDeadlineExceeded) {
+			t.Fatalf("ReadPacket with deadline = %v; want os.ErrDeadlineExceeded", err)
 		}
 		c.SetReadDeadline(time.Time{})
-		pending := readAsync(c, 1)
+		pending := readPacketAsync(c)
 		synctest.Wait()
 		c.SetReadDeadline(time.Now())
 		if r := <-pending; !errors.Is(r.err, os.ErrDeadlineExceeded) {
-			t.Fatalf("Read woken by deadline = %v; want os.ErrDeadlineExceeded", r.err)
+			t.Fatalf("ReadPacket woken by deadline = %v; want os.ErrDeadlineExceeded", r.err)
 		}
 		c.SetReadDeadline(time.Time{})
 		c.SetWriteDeadline(time.Now().Add(-time.Second))
-		if _, err := c.Write([]byte{kdBreakin}); !errors.Is(err, os.ErrDeadlineExceeded) {
-			t.Fatalf("Write past deadline = %v; want os.ErrDeadlineExceeded", err)
+		if err := c.BreakIn(); !errors.Is(err, os.ErrDeadlineExceeded) {
+			t.Fatalf("BreakIn past deadline = %v; want os.ErrDeadlineExceeded", err)
 		}
-		pending = readAsync(c, 1)
+		pending = readPacketAsync(c)
 		synctest.Wait()
 		if err := c.Close(); err != nil {
 			t.Fatal(err)
 		}
 		if r := <-pending; !errors.Is(r.err, net.ErrClosed) {
-			t.Fatalf("Read during Close = %v; want net.ErrClosed", r.err)
+			t.Fatalf("ReadPacket during Close = %v; want net.ErrClosed", r.err)
 		}
-		if _, err := c.Write([]byte{kdBreakin}); !errors.Is(err, net.ErrClosed) {
-			t.Errorf("Write after Close = %v; want net.ErrClosed", err)
+		if err := c.WritePacket([]byte{1}); !errors.Is(err, net.ErrClosed) {
+			t.Errorf("WritePacket after Close = %v; want net.ErrClosed", err)
 		}
 		if err := c.Close(); !errors.Is(err, net.ErrClosed) {
 			t.Errorf("second Close = %v; want net.ErrClosed", err)
-		}
-		if n, err := c.Read(nil); n != 0 || err != nil && err != io.EOF {
-			t.Errorf("Read(nil) = %d, %v", n, err)
 		}
 	})
 }

@@ -32,6 +32,31 @@ type Conn interface {
 	Name() string
 }
 
+// PacketConn is implemented by a Conn whose medium carries whole packets
+// instead of a byte stream: the 1394 mailboxes. Its Read and Write fail
+// with ErrPacketConn; kdproto finds this interface and talks to the target
+// through it. This package does not parse KD packets: a message is opaque
+// bytes to it, bounded by the medium.
+type PacketConn interface {
+	Conn
+	// ReadPacket waits for the target's next message and copies it into
+	// buf: the 16-byte KD header as the target stored it, then the payload.
+	// It returns the message's length. A message that does not fit buf is
+	// dropped; FWMessageMax bytes always suffice on 1394. The read deadline
+	// applies.
+	ReadPacket(buf []byte) (int, error)
+	// WritePacket delivers one message (a KD header and its payload) and
+	// returns once the target has taken it. The write deadline applies.
+	WritePacket(p []byte) error
+	// BreakIn delivers the one-byte break-in message without waiting for a
+	// running target to take it.
+	BreakIn() error
+}
+
+// ErrPacketConn is the cause of the error Read and Write return on a
+// PacketConn: its medium carries whole packets, not a byte stream.
+var ErrPacketConn = errors.New("this link carries whole packets, not a byte stream (use ReadPacket and WritePacket)")
+
 // BaudSetter is implemented by serial connections whose line speed can be
 // changed while open (KD's CTRL+A).
 type BaudSetter interface {
