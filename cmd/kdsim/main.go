@@ -29,7 +29,7 @@ Link:
   --allow-remote       allow --listen on a non-loopback TCP address
   --pty                create a pseudo-terminal and serve on it (prints its path)
   --connect ADDR       dial a debugger that listens on unix:PATH or tcp:HOST:PORT
-  --baud N             pace bytes like an N-baud 8N1 UART (default unpaced)
+  --baud N             pace bytes like an N-baud 8N1 UART, byte by byte (default unpaced)
 
 Machine:
   --seed N             seed for the memory image and the fault draws (default 1)

@@ -13,86 +13,78 @@ import (
 // errLinkDown means the host connection ended.
 var errLinkDown = errors.New("sim: link down")
 
-// link is one host connection as the target sees it: a reader goroutine
-// pulls bytes from the connection into a channel, and the target consumes
-// them one at a time with a timeout, like a UART receive register.
+// link is one host connection as the target sees it: the receive side
+// of a UART (rxLine) from which the target takes bytes one at a time with
+// a timeout, and on a paced line its transmit side (txLine); see uart.go.
 type link struct {
-	m      *Machine
-	ctx    context.Context
-	conn   io.ReadWriteCloser
-	in     chan []byte   // chunks read from conn (unbuffered: the reader holds one)
-	rxDone chan struct{} // closed when the reader goroutine has returned
-	buf    []byte        // the rest of the current chunk
-	timer  *time.Timer
-	baud   int
+	m     *Machine
+	ctx   context.Context
+	conn  io.ReadWriteCloser
+	rx    *rxLine
+	tx    *txLine // nil on an unpaced line: writes go straight to conn
+	timer *time.Timer
 	// payload receives the message data of the packet being read; nothing
 	// the host sends makes the target allocate more than this.
 	payload [kdproto.MaxPacketSize]byte
 }
 
 func newLink(ctx context.Context, conn io.ReadWriteCloser, m *Machine) *link {
-	l := &link{m: m, ctx: ctx, conn: conn, in: make(chan []byte), rxDone: make(chan struct{}),
-		timer: time.NewTimer(time.Hour), baud: m.cfg.Baud}
+	l := &link{m: m, ctx: ctx, conn: conn, rx: newRxLine(m.cfg.Baud), timer: time.NewTimer(time.Hour)}
 	l.timer.Stop()
-	go l.reader()
+	go l.rx.run(ctx, conn)
+	if m.cfg.Baud > 0 {
+		l.tx = newTxLine(m.cfg.Baud)
+		go l.tx.run(ctx, conn)
+	}
 	return l
 }
 
-func (l *link) reader() {
-	defer close(l.rxDone)
-	var pace *time.Timer
-	for {
-		b := make([]byte, 512)
-		n, err := l.conn.Read(b)
-		if n > 0 {
-			if l.baud > 0 {
-				// The bytes arrive no faster than the UART clocks them in.
-				d := time.Duration(n) * 10 * time.Second / time.Duration(l.baud)
-				if pace == nil {
-					pace = time.NewTimer(d)
-				} else {
-					pace.Reset(d)
-				}
-				select {
-				case <-pace.C:
-				case <-l.ctx.Done():
-					return
-				}
-			}
-			select {
-			case l.in <- b[:n]:
-			case <-l.ctx.Done():
-				return
-			}
-		}
-		if err != nil {
+// rxDone is closed when the host connection can deliver no more bytes.
+func (l *link) rxDone() <-chan struct{} { return l.rx.done }
+
+// flush waits until every byte the target wrote has reached the host (or
+// the link or ctx is gone): a reboot's ACK must leave before the line
+// drops.
+func (l *link) flush() {
+	if l.tx == nil {
+		return
+	}
+	for l.tx.pending() {
+		select {
+		case <-l.tx.space:
+		case <-l.tx.done:
+			return
+		case <-l.ctx.Done():
 			return
 		}
 	}
 }
 
-// wait fills buf with the next chunk, waiting until deadline. It reports
-// false on timeout.
-func (l *link) wait(deadline time.Time) (bool, error) {
-	d := time.Until(deadline)
+// wait blocks until deadline or, if a byte is on its way (at is not zero)
+// and arrives sooner, until at; or until a byte is added, the link goes
+// down or ctx ends. It reports false when the deadline has passed.
+func (l *link) wait(deadline, at time.Time) (bool, error) {
+	byteFirst := !at.IsZero() && at.Before(deadline)
+	until := deadline
+	if byteFirst {
+		until = at
+	}
+	d := time.Until(until)
 	if d <= 0 {
-		select {
-		case b := <-l.in:
-			l.buf = b
-			return true, nil
-		default:
-			return false, nil
-		}
+		return byteFirst, nil
 	}
 	l.timer.Reset(d)
 	defer l.timer.Stop()
+	var down <-chan struct{}
+	if at.IsZero() {
+		down = l.rx.done // no byte is on its way: the link going down ends the wait
+	}
 	select {
-	case b := <-l.in:
-		l.buf = b
+	case <-l.rx.data:
 		return true, nil
 	case <-l.timer.C:
-		return false, nil
-	case <-l.rxDone:
+		return byteFirst, nil
+	case <-down:
 		return false, errLinkDown
 	case <-l.ctx.Done():
 		return false, l.ctx.Err()
@@ -104,12 +96,13 @@ func (l *link) wait(deadline time.Time) (bool, error) {
 func (l *link) getByte(d time.Duration) (b byte, ok bool, err error) {
 	deadline := time.Now().Add(d)
 	for {
-		if len(l.buf) == 0 {
-			if ok, err := l.wait(deadline); !ok || err != nil {
+		b, ok, next := l.rx.take()
+		if !ok {
+			if more, err := l.wait(deadline, next); !more || err != nil {
 				return 0, false, err
 			}
+			continue
 		}
-		b, l.buf = l.buf[0], l.buf[1:]
 		if l.m.muted() {
 			continue
 		}
@@ -129,19 +122,14 @@ func (l *link) readFull(dst []byte) (bool, error) {
 	return true, nil
 }
 
-// pollByte takes at most one byte without waiting (KdPollBreakIn).
+// pollByte takes at most one byte that has already arrived, without
+// waiting (KdPollBreakIn).
 func (l *link) pollByte() (byte, bool) {
 	for {
-		if len(l.buf) == 0 {
-			select {
-			case b := <-l.in:
-				l.buf = b
-			default:
-				return 0, false
-			}
+		b, ok, _ := l.rx.take()
+		if !ok {
+			return 0, false
 		}
-		var b byte
-		b, l.buf = l.buf[0], l.buf[1:]
 		if !l.m.muted() {
 			return b, true
 		}
@@ -159,25 +147,41 @@ func (l *link) sleepUntil(t time.Time) error {
 	select {
 	case <-l.timer.C:
 		return nil
-	case <-l.rxDone:
+	case <-l.rx.done:
 		return errLinkDown
 	case <-l.ctx.Done():
 		return l.ctx.Err()
 	}
 }
 
-// write sends b; on a paced line the bytes take 10 bit times each to
-// clock out, and the packet is complete only after that.
+// write sends b. On a paced line the bytes leave at the line rate and
+// write returns when the last of them has entered the 16-byte transmit
+// FIFO, as a UART driver's write loop does.
 func (l *link) write(b []byte) error {
-	if l.baud > 0 {
-		if err := l.sleepUntil(time.Now().Add(time.Duration(len(b)) * 10 * time.Second / time.Duration(l.baud))); err != nil {
+	if l.tx == nil {
+		if _, err := l.conn.Write(b); err != nil {
+			return errLinkDown
+		}
+		return nil
+	}
+	for {
+		ret, ok, err := l.tx.queue(b)
+		if err != nil {
 			return err
 		}
+		if ok {
+			return l.sleepUntil(ret)
+		}
+		select { // the host is not reading: wait for the queue to drain
+		case <-l.tx.space:
+		case <-l.tx.done:
+			return errLinkDown
+		case <-l.rx.done:
+			return errLinkDown
+		case <-l.ctx.Done():
+			return l.ctx.Err()
+		}
 	}
-	if _, err := l.conn.Write(b); err != nil {
-		return errLinkDown
-	}
-	return nil
 }
 
 // transmit sends one packet through the fault injector.

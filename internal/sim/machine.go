@@ -148,9 +148,13 @@ func (m *Machine) Serve(ctx context.Context, conn io.ReadWriteCloser) error {
 	defer stopClose()
 	m.emit(Event{Kind: EventConnect})
 	err := m.loop(l)
+	l.flush()
 	conn.Close()
 	cancel()
-	<-l.rxDone
+	<-l.rx.done
+	if l.tx != nil {
+		<-l.tx.done
+	}
 	// Close cancels ctx, which closes conn: the loop may then see the link
 	// go down before it sees ctx end. Either way it was Close.
 	m.ctlMu.Lock()
