@@ -6,7 +6,7 @@ BIN       := bin
 
 .DEFAULT_GOAL := build
 
-.PHONY: build run test unit unit-386 vet fmt-check lint cross smoke fuzz bench ci
+.PHONY: build run test unit unit-386 vet fmt-check deps lint cross smoke fuzz bench ci
 
 build:
 	$(GO) build -o $(BIN)/ ./cmd/...
@@ -17,14 +17,21 @@ run: build
 
 # Every test: formatting, vet, unit tests with the race detector, cross builds
 # and the end-to-end smoke test of kd against kdsim over a Unix socket.
-test: fmt-check vet unit unit-386 cross smoke
+test: fmt-check vet deps unit unit-386 cross smoke
 
 unit:
 	$(GO) test -race -count=1 $(PKGS)
 
 # Target data is decoded into int on 32-bit hosts too: run the parsers there.
 unit-386:
-	GOARCH=386 $(GO) test -count=1 ./kdproto/... ./internal/console/... ./internal/sim/... ./transport/... ./internal/pe/... ./internal/unwind/...
+	GOARCH=386 $(GO) test -count=1 ./kdproto/... ./internal/... ./transport/...
+
+# Imports point one way: cmd -> internal -> kdproto -> transport. The
+# debugger (console, commands, render, target) never links the simulator
+# or the pty library; kdproto never imports internal; transport never
+# imports kdproto.
+deps:
+	@./scripts/check-deps.sh
 
 vet:
 	$(GO) vet $(PKGS)

@@ -39,6 +39,7 @@ type flags struct {
 	version      bool
 	help         bool
 	trace        string
+	json         bool
 	waitTimeout  time.Duration
 	ackTimeout   time.Duration
 	replyTimeout time.Duration
@@ -64,6 +65,7 @@ func run(args []string) int {
 	fs.BoolVar(&f.version, "version", false, "")
 	fs.BoolVarP(&f.help, "help", "h", false, "")
 	fs.StringVar(&f.trace, "trace", "", "")
+	fs.BoolVar(&f.json, "json", false, "")
 	fs.Lookup("trace").NoOptDefVal = "-"
 	fs.DurationVar(&f.waitTimeout, "wait-timeout", console.DefaultWaitTimeout, "")
 	fs.DurationVar(&f.ackTimeout, "ack-timeout", 0, "")
@@ -102,8 +104,13 @@ func run(args []string) int {
 	cfg := console.Config{
 		Spec: spec, BreakIn: f.breakIn, BreakOnModuleLoad: f.moduleLoad, Verbose: f.verbose,
 		SymbolPath: f.symbolPath, LogOpen: f.logOpen, LogAppend: f.logAppend,
-		WaitTimeout: f.waitTimeout, Version: version(), Quiet: os.Getenv("KDQUIET") != "",
-		Sim: sim.Config{Stopped: true, PrintEvery: 5 * time.Second},
+		WaitTimeout: f.waitTimeout, Version: version(), Quiet: os.Getenv("KDQUIET") != "", JSON: f.json,
+	}
+	if spec.Kind == transport.KindSim {
+		d := sim.NewDialer(sim.Config{Stopped: true, PrintEvery: 5 * time.Second})
+		// The simulator's symbol table stands in for the PDBs kd
+		// cannot load yet.
+		cfg.Dial, cfg.Symbols = d.Dial, d.Machine().Symbols()
 	}
 	cfg.Engine.AckTimeout, cfg.Engine.ReplyTimeout = f.ackTimeout, f.replyTimeout
 	if f.scriptFile != "" {
@@ -128,7 +135,7 @@ func run(args []string) int {
 		defer tf.Close()
 		cfg.Trace = tf
 	}
-	if readline.IsTerminal(readline.GetStdin()) {
+	if readline.IsTerminal(readline.GetStdin()) && !f.json {
 		cfg.Input = console.NewTerminalInput(console.TerminalConfig{
 			Src:         readline.NewCancelableStdin(readline.Stdin),
 			Stdout:      os.Stdout,

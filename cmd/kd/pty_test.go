@@ -175,7 +175,8 @@ func TestPTYSession(t *testing.T) {
 	// kdsim's ids fall out of step after 30 requests: a command fails with
 	// the clear timeout message and the CTRL+R hint...
 	for i := 1; i <= 40 && !strings.Contains(screen.String(), "out of step"); i++ {
-		typ(fmt.Sprintf("dq @rsp L1\r? 0n%d\r", 1000+i))
+		// A new address each time: memory read at a stop is cached.
+		typ(fmt.Sprintf("dq @rsp+%x L1\r? 0n%d\r", 8*i, 1000+i))
 		screen.waitFor(t, "the screen", fmt.Sprintf("Evaluate expression: %d = ", 1000+i), 1)
 	}
 	if !strings.Contains(screen.String(), "kd: hint: press CTRL+R then ENTER to resynchronize") {
@@ -191,8 +192,10 @@ func TestPTYSession(t *testing.T) {
 	typ("q\r")
 	select {
 	case st := <-exited:
-		if st != 1 { // one command failed on the desynchronised link
-			t.Errorf("kd exited with status %d, want 1", st)
+		// A command failed on the desynchronised link, but a person at a
+		// terminal saw it: only scripts turn failures into status 1.
+		if st != 0 {
+			t.Errorf("kd exited with status %d, want 0", st)
 		}
 	case <-time.After(waitLimit):
 		t.Fatalf("kd did not exit after q; screen:\n%s", screen)

@@ -29,6 +29,8 @@ Options:
     -y PATH               symbol path (kept for later; shown at connection)
     -version              print kd's version and exit
     -h, -?                print this help and exit
+    --json                one JSON object per line on stdout: events and results
+                          (docs/json.md); commands and key lines on stdin
     --trace[=FILE]        packet trace to stderr, or to FILE (also CTRL+D ENTER)
     --wait-timeout D      how long a scripted command waits for the target to
                           stop (default 30s)

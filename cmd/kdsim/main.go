@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/gokd/kd/internal/sim"
+	"github.com/gokd/kd/internal/sim/simpty"
 )
 
 const usage = `Usage: kdsim (--listen ADDR | --pty | --connect ADDR) [flags]
@@ -163,7 +164,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "kdsim: listening on %s:%s\n", ln.Addr().Network(), ln.Addr())
 		err = sim.ServeListener(ctx, m, ln)
 	case pty:
-		err = sim.ServePTY(ctx, m, func(path string) { fmt.Fprintf(stdout, "kdsim: serial port %s\n", path) })
+		err = simpty.Serve(ctx, m, func(path string) { fmt.Fprintf(stdout, "kdsim: serial port %s\n", path) })
 	default:
 		fmt.Fprintf(stdout, "kdsim: connecting to %s\n", connect)
 		err = sim.Connect(ctx, m, connect)

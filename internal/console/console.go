@@ -11,7 +11,9 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/gokd/kd/internal/sim"
+	"github.com/gokd/kd/internal/commands"
+	"github.com/gokd/kd/internal/render"
+	"github.com/gokd/kd/internal/target"
 	"github.com/gokd/kd/kdproto"
 	"github.com/gokd/kd/transport"
 )
@@ -19,7 +21,7 @@ import (
 // Exit statuses of Run.
 const (
 	ExitOK         = 0 // every command succeeded
-	ExitCommand    = 1 // a command failed
+	ExitCommand    = 1 // a command failed (in a script or -c)
 	ExitUsage      = 2 // bad command line (used by cmd/kd)
 	ExitConnection = 3 // the connection was lost or a wait timed out
 )
@@ -30,7 +32,7 @@ const DefaultWaitTimeout = 30 * time.Second
 
 // DefaultResets is the number of RESET packets sent before a resync is
 // given up when the connection string has no resets= option.
-const DefaultResets = 10
+const DefaultResets = target.DefaultResets
 
 // Config configures a Console.
 type Config struct {
@@ -39,6 +41,7 @@ type Config struct {
 	BreakOnModuleLoad bool           // -d: break at the first module load after a reboot
 	Verbose           bool           // -v
 	Quiet             bool           // KDQUIET: no break-in box
+	JSON              bool           // --json: one JSON object per line on Stdout
 	Commands          []string       // -c and -cf lines, run first
 	SymbolPath        string         // -y (kept for later)
 	LogOpen           string         // -logo FILE
@@ -46,14 +49,16 @@ type Config struct {
 	Trace             io.Writer      // --trace: packet trace sink, nil = off
 	WaitTimeout       time.Duration  // --wait-timeout; 0 = DefaultWaitTimeout
 	Engine            kdproto.Options
-	Sim               sim.Config // the embedded simulator for -k sim
-	Version           string     // kd's version, for CTRL+W
+	Version           string // kd's version, for CTRL+W
 
 	Stdout, Stderr io.Writer
 	// Input supplies command lines and keys; see NewScriptInput and NewTerminalInput.
 	Input Input
-	// Open opens a transport; nil means transport.Open.
-	Open func(ctx context.Context, s transport.Spec, o transport.Options) (transport.Conn, error)
+	// Dial opens the transport; nil means transport.Open. cmd/kd wires
+	// the embedded simulator (-k sim) here.
+	Dial func(ctx context.Context, s transport.Spec, o transport.Options) (transport.Conn, error)
+	// Symbols are "module!name" addresses known without the target's help.
+	Symbols map[string]uint64
 	// Now returns the time; nil means time.Now.
 	Now func() time.Time
 	// NoSignals leaves SIGINT alone (tests).
@@ -63,44 +68,38 @@ type Config struct {
 // Console is one kd session. Create it with New and start it with Run.
 type Console struct {
 	cfg  Config
-	spec transport.Spec
 	out  *Output
-	cmds *Commands
+	r    renderer
+	t    *target.Target
+	env  *commands.Env
+	cmds *commands.Commands
 	in   Input
 	mail mailbox
 
 	// Owned by the runner goroutine.
-	pending    []queued // command lines waiting to run
-	lastCmd    string   // for ENTER repeat
-	reading    bool     // a ReadLine is outstanding
-	inputEOF   bool
-	waitTimer  *time.Timer
-	waitArmed  bool
-	gen        int // session generation
-	simMachine *sim.Machine
-	simServing chan struct{} // closed when the simulator's last Serve returned
-	// symbolTable maps "module!name" to an address: names kd knows
-	// without reading the target (the embedded simulator's table).
-	symbolTable map[string]uint64
-	dbgPrompt   *kdproto.Event // a DbgPrompt waiting for its answer
-	// dbgPromptText is the DbgPrompt's last line, the prompt of its answer.
-	dbgPromptText string
-	lastDump      dumpState
+	pending   []queued // command lines waiting to run
+	lastCmd   string   // for ENTER repeat
+	reading   bool     // a ReadLine is outstanding
+	inputEOF  bool
+	waitTimer *time.Timer
+	waitArmed bool
+	announced bool   // "ready" said for the current stop (JSON)
+	dbgPrompt string // the DbgPrompt's last line, the prompt of its answer
 
-	// Shared, guarded by mu.
-	mu         sync.Mutex
-	sess       *session
-	cmdCancel  context.CancelFunc
-	resyncing  bool
-	breakState int
+	mu        sync.Mutex
+	cmdCancel context.CancelFunc
+	handled   int               // script lines the runner has taken in
+	queuedN   int               // len(pending), for the script reader
+	running   *commands.Command // the command running now
+	changed   chan struct{}     // closed (and replaced) when the three above change
 
+	readers      sync.WaitGroup // ReadLine goroutines
 	verbose      atomic.Bool
 	traceConsole atomic.Bool
 	status       atomic.Int32
 	done         chan struct{}
 	doneOnce     sync.Once
 	rootCancel   context.CancelFunc
-	rootCtx      context.Context
 }
 
 // New returns a console for cfg.
@@ -114,41 +113,68 @@ func New(cfg Config) *Console {
 	if cfg.WaitTimeout <= 0 {
 		cfg.WaitTimeout = DefaultWaitTimeout
 	}
-	if cfg.Open == nil {
-		cfg.Open = transport.Open
-	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
 	c := &Console{
-		cfg:  cfg,
-		spec: cfg.Spec,
-		out:  NewOutput(cfg.Stdout, cfg.Stderr),
-		cmds: defaultCommands(),
-		in:   cfg.Input,
-		done: make(chan struct{}),
+		cfg:     cfg,
+		out:     NewOutput(cfg.Stdout, cfg.Stderr),
+		cmds:    commands.Default(),
+		in:      cfg.Input,
+		done:    make(chan struct{}),
+		changed: make(chan struct{}),
 	}
 	c.mail.init()
 	c.verbose.Store(cfg.Verbose)
-	switch {
-	case cfg.BreakIn:
-		c.breakState = breakOnReboot
-	case cfg.BreakOnModuleLoad:
-		c.breakState = breakOnModuleLoad
+	interactive := c.in != nil && c.in.Interactive()
+	if cfg.JSON {
+		c.r = &jsonRenderer{render.NewJSON(cfg.Stdout)}
+	} else {
+		c.r = &textRenderer{out: c.out, text: &render.Text{Out: c.out, Verbose: c.verbose.Load, Quiet: cfg.Quiet,
+			SymbolPath: cfg.SymbolPath, Interactive: interactive}}
 	}
+	c.t = target.New(target.Config{
+		Spec: cfg.Spec, BreakIn: cfg.BreakIn, BreakOnModuleLoad: cfg.BreakOnModuleLoad,
+		Engine: cfg.Engine, Dial: cfg.Dial, Now: cfg.Now, Symbols: cfg.Symbols, Sink: c.onEvent,
+	})
+	c.env = commands.NewEnv(c.t, host{c}, c.cmds)
 	for _, l := range cfg.Commands {
-		for _, part := range splitCommands(l) {
+		for _, part := range commands.Split(l) {
 			c.pending = append(c.pending, queued{line: part, echo: true})
 		}
 	}
+	c.queuedN = len(c.pending)
 	return c
 }
 
-// session returns the current session, or nil.
-func (c *Console) session() *session {
+// sync records the runner's progress for the script reader: lines taken
+// in (took), what is queued and which command runs.
+func (c *Console) sync(took int, running *commands.Command) {
+	c.mu.Lock()
+	c.handled += took
+	c.queuedN = len(c.pending)
+	c.running = running
+	close(c.changed)
+	c.changed = make(chan struct{})
+	c.mu.Unlock()
+}
+
+// settled reports whether a script's key line that follows the taken-th
+// command line may act now, and returns a channel closed at the next
+// change. Every command line before it must have started. A key that
+// acts on the command in progress (CTRL+C, CTRL+F, CTRL+R: cancel it,
+// break in, resynchronise under it) then acts at once, unless it came
+// behind the command in one read (it is meant for after it) or that
+// command resumes the target (it returns at once; the key is meant for
+// the running target); the other keys wait until the command finished.
+func (c *Console) settled(taken int, k Key, behind bool) (bool, <-chan struct{}) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.sess
+	ok := c.handled >= taken && c.queuedN == 0
+	if r := c.running; r != nil {
+		ok = ok && !behind && (k == KeyCtrlC || k == KeyCtrlF || k == KeyCtrlR) && !r.Resumes
+	}
+	return ok, c.changed
 }
 
 // fail records an exit status; a higher status wins.
@@ -193,30 +219,39 @@ func (c *Console) detach() {
 }
 
 // Run runs the session until q, CTRL+B, the end of scripted input, or a
-// lost connection, and returns the exit status.
+// lost connection, and returns the exit status. Every goroutine it started
+// has ended when it returns.
 func (c *Console) Run(ctx context.Context) int {
 	ctx, cancel := context.WithCancel(ctx)
-	c.rootCancel, c.rootCtx = cancel, ctx
+	c.rootCancel = cancel
 	defer cancel()
+	defer c.out.CloseLog()
 
 	if c.cfg.LogOpen != "" {
-		c.openLog(c.cfg.LogOpen, false)
+		c.startLog(c.cfg.LogOpen, false)
 	} else if c.cfg.LogAppend != "" {
-		c.openLog(c.cfg.LogAppend, true)
+		c.startLog(c.cfg.LogAppend, true)
 	}
-	defer c.out.CloseLog()
 	if c.in != nil {
 		if err := c.in.Start(c); err != nil {
-			c.out.Errorf("cannot read the terminal: " + err.Error())
+			c.r.Error("cannot read the terminal: " + err.Error())
 			return ExitConnection
 		}
+		defer c.readers.Wait()
 		defer c.in.Close()
 	}
 	if !c.cfg.NoSignals {
 		sigs := make(chan os.Signal, 4)
 		notifySignals(sigs)
-		defer signal.Stop(sigs)
+		var sigDone sync.WaitGroup
+		sigDone.Add(1)
+		defer func() {
+			signal.Stop(sigs)
+			cancel()
+			sigDone.Wait()
+		}()
 		go func() {
+			defer sigDone.Done()
 			for {
 				select {
 				case s := <-sigs:
@@ -232,13 +267,13 @@ func (c *Console) Run(ctx context.Context) int {
 			}
 		}()
 	}
-
-	if err := c.open(c.cfg.BreakIn, c.cfg.BreakOnModuleLoad, true); err != nil {
-		c.out.Errorf("cannot open "+c.spec.String()+": "+errText(err), openHints(c.spec, err)...)
+	c.updateTrace()
+	if err := c.t.Open(ctx); err != nil {
+		c.r.Error("cannot open "+c.cfg.Spec.String()+": "+render.ErrText(err), openHints(c.cfg.Spec, err)...)
 		c.fail(ExitConnection)
-		return int(c.status.Load())
+		return c.exit()
 	}
-	defer c.closeSession()
+	defer c.t.Close()
 
 	for !c.finished() {
 		c.step(ctx)
@@ -249,18 +284,9 @@ func (c *Console) Run(ctx context.Context) int {
 		if c.waitTimer != nil && c.waitArmed {
 			timeout = c.waitTimer.C
 		}
-		var events <-chan kdproto.Event
-		s := c.session()
-		if s != nil && !s.eventsDone {
-			events = s.eng.Events()
-		}
 		select {
-		case ev, ok := <-events:
-			if !ok {
-				s.eventsDone = true
-				continue
-			}
-			c.onEvent(ctx, s, ev)
+		case in := <-c.t.Incoming():
+			c.t.Handle(ctx, in)
 		case <-c.mail.signal:
 			for _, n := range c.mail.take() {
 				if n != nil {
@@ -274,39 +300,75 @@ func (c *Console) Run(ctx context.Context) int {
 			c.finish()
 		}
 	}
-	return int(c.status.Load())
+	return c.exit()
+}
+
+// exit returns the final status, saying it in JSON mode.
+func (c *Console) exit() int {
+	st := int(c.status.Load())
+	c.r.Exit(st)
+	return st
+}
+
+// onEvent is the target's sink: it renders the event and notes what it
+// means for the session. It runs on any goroutine.
+func (c *Console) onEvent(ev target.Event) {
+	switch e := ev.(type) {
+	case target.Prompt:
+		_, tail := target.SplitPrompt(e.Text)
+		c.dbgPrompt = sanitize(tail)
+	case target.LinkLost:
+		c.r.Event(ev)
+		c.fail(ExitConnection)
+		c.finish()
+		return
+	case target.Failure:
+		c.fail(ExitCommand)
+	case target.Stopped, target.Running:
+		c.announced = false
+	}
+	c.r.Event(ev)
 }
 
 // step runs the pending lines that can run now and asks for input when
 // there is nothing left to do.
 func (c *Console) step(ctx context.Context) {
 	for !c.finished() {
-		if c.dbgPrompt != nil {
+		if c.t.PendingPrompt() {
 			if len(c.pending) > 0 {
 				line := c.pending[0].line
 				c.pending = c.pending[1:]
+				c.sync(0, nil)
 				c.answerPrompt(ctx, line)
 				continue
 			}
 		} else if len(c.pending) > 0 {
 			q := c.pending[0]
 			cmd, _ := c.cmds.Lookup(q.line)
-			if !c.ready() && !(cmd.Anytime && c.linkDead()) {
+			if !c.t.Ready() && !(cmd.Anytime && c.t.LinkDead()) {
 				c.armWait()
 				break
 			}
 			c.disarmWait()
 			c.pending = c.pending[1:]
+			c.sync(0, cmd)
 			c.execLine(ctx, q, cmd)
+			c.sync(0, nil)
 			continue
+		}
+		if len(c.pending) == 0 && c.t.Ready() && !c.announced && !c.t.PendingPrompt() {
+			c.announced = true
+			c.r.Ready(c.prompt())
 		}
 		if !c.reading && !c.inputEOF && c.in != nil && c.wantInput() {
 			c.reading = true
 			prompt := c.prompt()
-			if c.dbgPrompt != nil {
-				prompt = c.dbgPromptText
+			if c.t.PendingPrompt() {
+				prompt = c.dbgPrompt
 			}
+			c.readers.Add(1)
 			go func() {
+				defer c.readers.Done()
 				line, err := c.in.ReadLine(prompt)
 				c.mail.post(lineNote{line: line, err: err, prompt: prompt})
 			}()
@@ -318,29 +380,13 @@ func (c *Console) step(ctx context.Context) {
 // wantInput: a script is read ahead (its control-key lines act at once);
 // a terminal gets a prompt only when kd is ready for a command.
 func (c *Console) wantInput() bool {
-	if c.dbgPrompt != nil {
+	if c.t.PendingPrompt() {
 		return true
 	}
 	if !c.in.Interactive() {
 		return len(c.pending) == 0
 	}
-	return len(c.pending) == 0 && c.ready()
-}
-
-// linkDead reports whether there is no working link to the target.
-func (c *Console) linkDead() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.sess == nil || c.sess.dead
-}
-
-// ready reports whether a command can run now: KD reads commands only
-// while the target is stopped (and kd is not resynchronising).
-func (c *Console) ready() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	s := c.sess
-	return s != nil && s.stopped && s.haveVersion && !c.resyncing && !s.dead
+	return len(c.pending) == 0 && c.t.Ready()
 }
 
 func (c *Console) armWait() {
@@ -363,16 +409,14 @@ func (c *Console) disarmWait() {
 }
 
 func (c *Console) waitTimedOut() {
-	if len(c.pending) == 0 || c.ready() {
+	if len(c.pending) == 0 || c.t.Ready() {
 		return
 	}
 	what := "stop"
-	c.mu.Lock()
-	if c.resyncing {
+	if c.t.Resyncing() {
 		what = "answer the resync"
 	}
-	c.mu.Unlock()
-	c.out.Errorf("timed out after "+c.cfg.WaitTimeout.String()+" waiting for the target to "+what+" before running '"+c.pending[0].line+"'",
+	c.r.Error("timed out after "+c.cfg.WaitTimeout.String()+" waiting for the target to "+what+" before running '"+c.pending[0].line+"'",
 		"a running target only takes commands once it stops: put a CTRL+C line (byte 0x03) before the command, or raise --wait-timeout")
 	c.fail(ExitConnection)
 	c.finish()
@@ -380,11 +424,11 @@ func (c *Console) waitTimedOut() {
 
 // prompt returns KD's prompt for the current processor.
 func (c *Console) prompt() string {
-	s := c.session()
-	if s == nil || s.nprocs <= 1 {
+	cpu, n := c.t.Processor()
+	if n <= 1 {
 		return "kd> "
 	}
-	return itoa(int(s.cpu)) + ": kd> "
+	return fmt.Sprintf("%d: kd> ", cpu)
 }
 
 // lineNote is a line (or the end of input) from the Input.
@@ -403,25 +447,26 @@ func (c *Console) handle(ctx context.Context, n any) {
 		case errors.Is(n.err, ErrKeyLine):
 			// A control key took the line; it has acted already.
 		case errors.Is(n.err, ErrLineTooLong):
-			c.out.Errorf(fmt.Sprintf("a script line is longer than %d characters; it was skipped", MaxCommandLen), "KD commands are at most 4096 characters: split the line with ; into shorter ones")
+			c.r.Error(fmt.Sprintf("a script line is longer than %d characters; it was skipped", MaxCommandLen), "KD commands are at most 4096 characters: split the line with ; into shorter ones")
 			c.fail(ExitCommand)
 		case errors.Is(n.err, io.EOF):
 			c.inputEOF = true
 			// End of input: detach like CTRL+B.
 			c.detach()
 		case n.err != nil:
-			c.out.Errorf("reading input: " + n.err.Error())
+			c.r.Error("reading input: " + n.err.Error())
 			c.inputEOF = true
 			c.detach()
 		default:
 			if c.in.Interactive() {
 				c.out.LogInput(n.prompt, n.line)
 			}
-			if c.dbgPrompt != nil {
+			if c.t.PendingPrompt() {
+				c.sync(1, nil)
 				c.answerPrompt(ctx, n.line)
 				return
 			}
-			parts := splitCommands(n.line)
+			parts := commands.Split(n.line)
 			if len(parts) == 0 && c.in.Interactive() && c.lastCmd != "" {
 				parts = []string{c.lastCmd}
 			}
@@ -430,11 +475,8 @@ func (c *Console) handle(ctx context.Context, n any) {
 				// are echoed after the prompt when they run.
 				c.pending = append(c.pending, queued{line: p, echo: !c.in.Interactive()})
 			}
+			c.sync(1, nil)
 		}
-	case resyncNote:
-		c.onResyncDone(ctx, n)
-	case connectNote:
-		c.onConnectDone(ctx, n)
 	case func():
 		n()
 	}
@@ -449,17 +491,18 @@ type queued struct {
 }
 
 // execLine runs one command.
-func (c *Console) execLine(ctx context.Context, q queued, cmd *Command) {
+func (c *Console) execLine(ctx context.Context, q queued, cmd *commands.Command) {
 	line := q.line
 	if q.echo {
-		c.out.Printf("%s%s", c.prompt(), line)
+		c.r.Echo(c.prompt(), line)
 	}
+	c.announced = false
 	cctx, cancel := context.WithCancel(ctx)
 	c.mu.Lock()
 	c.cmdCancel = cancel
 	c.mu.Unlock()
 	_, args := c.cmds.Lookup(line)
-	err := cmd.Run(cctx, c, args)
+	res, err := cmd.Run(cctx, c.env, args)
 	c.mu.Lock()
 	c.cmdCancel = nil
 	c.mu.Unlock()
@@ -469,32 +512,25 @@ func (c *Console) execLine(ctx context.Context, q queued, cmd *Command) {
 	} else {
 		c.lastCmd = ""
 	}
+	c.r.Result(line, res, err)
 	if err != nil {
-		c.reportError(line, err)
+		// A person at the terminal sees the error and goes on; a script
+		// or -c command that failed makes the exit status 1.
+		if q.echo || c.in == nil || !c.in.Interactive() {
+			c.fail(ExitCommand)
+		}
 	}
 }
 
-// itoa is strconv.Itoa without the import noise.
-func itoa(n int) string {
-	if n == 0 {
-		return "0"
+// answerPrompt sends the user's line as the answer to a DbgPrompt.
+func (c *Console) answerPrompt(ctx context.Context, line string) {
+	if c.in != nil && !c.in.Interactive() {
+		c.r.Answer(line)
 	}
-	neg := n < 0
-	if neg {
-		n = -n
+	if err := c.t.AnswerPrompt(ctx, line); err != nil {
+		c.r.Result("(answer to the target's prompt)", nil, err)
+		c.fail(ExitCommand)
 	}
-	var b [20]byte
-	i := len(b)
-	for n > 0 {
-		i--
-		b[i] = byte('0' + n%10)
-		n /= 10
-	}
-	if neg {
-		i--
-		b[i] = '-'
-	}
-	return string(b[i:])
 }
 
 // mailbox is an unbounded queue to the runner: posting never blocks.

@@ -135,7 +135,13 @@ func (l *eventLog) count(kind string) int {
 	return n
 }
 
-type option func(*Config)
+// testConfig is a console configuration plus the embedded simulator's.
+type testConfig struct {
+	Config
+	Sim sim.Config
+}
+
+type option func(*testConfig)
 
 // startScript runs a console on the simulator with scripted stdin.
 func startScript(t testing.TB, opts ...option) *testSession {
@@ -147,23 +153,25 @@ func startScript(t testing.TB, opts ...option) *testSession {
 func start(t testing.TB, in Input, pw *io.PipeWriter, opts ...option) *testSession {
 	t.Helper()
 	ts := &testSession{t: t, out: newScreen(), errs: newScreen(), in: pw, status: make(chan int, 1), events: &eventLog{}}
-	cfg := Config{
+	cfg := testConfig{Config: Config{
 		Spec:      transport.Spec{Kind: transport.KindSim, Resets: -1},
-		Sim:       sim.Config{Stopped: true, Seed: 1},
 		Stdout:    ts.out,
 		Stderr:    ts.errs,
 		Input:     in,
 		NoSignals: true,
 		Now:       func() time.Time { return time.Date(2026, 11, 27, 3, 32, 18, 123e6, time.UTC) },
 		Engine:    kdproto.Options{AckTimeout: 500 * time.Millisecond, ReplyTimeout: time.Second},
-	}
+	}, Sim: sim.Config{Stopped: true, Seed: 1}}
 	cfg.Sim.Events = ts.events.add
 	trace := newScreen()
 	cfg.Trace = trace
 	for _, o := range opts {
 		o(&cfg)
 	}
-	ts.c = New(cfg)
+	d := sim.NewDialer(cfg.Sim)
+	cfg.Dial = d.Dial
+	cfg.Symbols = d.Machine().Symbols()
+	ts.c = New(cfg.Config)
 	go func() { ts.status <- ts.c.Run(context.Background()) }()
 	t.Cleanup(func() {
 		if t.Failed() {
@@ -176,6 +184,7 @@ func start(t testing.TB, in Input, pw *io.PipeWriter, opts ...option) *testSessi
 		case <-time.After(waitLimit):
 			t.Errorf("the console did not stop")
 		}
+		d.Wait()
 	})
 	return ts
 }

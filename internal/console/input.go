@@ -36,38 +36,171 @@ const MaxCommandLen = 4096
 // MaxCommandLen; the line is skipped and reading goes on.
 var ErrLineTooLong = errors.New("console: line longer than 4096 characters")
 
-// ScriptInput reads commands from a non-terminal stdin, one per line. A
-// line holding just a control byte (optionally followed by CR) is that
-// key followed by ENTER and acts at once, even while the target runs;
-// other lines are handed to the runner, which runs them in order once the
-// target stops. The reader reads ahead only up to the next command line.
+// ScriptInput reads commands from a non-terminal stdin, one per line. It
+// reads the script continuously in a goroutine of its own: a line holding
+// just a control byte (optionally followed by CR) is that key followed by
+// ENTER and acts the moment it is read, even while a command runs or the
+// target runs; other lines are queued for the runner, which runs them in
+// order once the target stops.
 type ScriptInput struct {
-	r    *bufio.Reader
-	c    *Console
-	mu   sync.Mutex
-	done bool
+	r   *bufio.Reader
+	src io.Reader
+	c   *Console
+
+	mu     sync.Mutex
+	cond   *sync.Cond
+	lines  []scriptLine
+	taken  int // command lines ReadLine returned
+	closed bool
+	done   chan struct{} // closed when the reader goroutine ends
+	// waiters are woken when ReadLine takes a line or the input closes.
+	waiters []chan struct{}
 }
 
-// NewScriptInput reads commands from r.
+// wakeLocked wakes waitTurn; the caller holds mu.
+func (s *ScriptInput) wakeLocked() {
+	for _, w := range s.waiters {
+		close(w)
+	}
+	s.waiters = nil
+}
+
+// scriptLine is a queued command line or the reader's end (err).
+type scriptLine struct {
+	line string
+	err  error
+}
+
+// maxQueuedLines bounds the read-ahead: past it the reader waits for the
+// runner, so a huge script is not held in memory.
+const maxQueuedLines = 4096
+
+// NewScriptInput reads commands from r. When r is an io.Closer, Close
+// closes it to stop the reader.
 func NewScriptInput(r io.Reader) *ScriptInput {
-	return &ScriptInput{r: bufio.NewReaderSize(r, 64*1024)}
+	s := &ScriptInput{r: bufio.NewReaderSize(r, 64*1024), src: r, done: make(chan struct{})}
+	s.cond = sync.NewCond(&s.mu)
+	return s
 }
 
-// Start implements Input.
+// Start implements Input: the reader goroutine starts.
 func (s *ScriptInput) Start(c *Console) error {
 	s.c = c
+	go s.read()
 	return nil
 }
 
 // Interactive implements Input.
 func (s *ScriptInput) Interactive() bool { return false }
 
-// Close implements Input.
+// Close implements Input: the reader stops (its source is closed when it
+// can be) and a pending ReadLine returns io.EOF.
 func (s *ScriptInput) Close() error {
 	s.mu.Lock()
-	s.done = true
+	already := s.closed
+	s.closed = true
+	s.cond.Broadcast()
+	s.wakeLocked()
 	s.mu.Unlock()
+	if already {
+		return nil
+	}
+	if cl, ok := s.src.(io.Closer); ok {
+		_ = cl.Close()
+	}
+	if s.c != nil {
+		<-s.done
+	}
 	return nil
+}
+
+// read reads the script until its end, acting on key lines when their
+// turn comes (see waitTurn).
+func (s *ScriptInput) read() {
+	defer close(s.done)
+	behind := false // this line came in one read with the line before it
+	for {
+		line, err := s.readLine()
+		next := s.r.Buffered() > 0
+		if errors.Is(err, ErrLineTooLong) {
+			if !s.queue(scriptLine{err: err}) {
+				return
+			}
+			behind = next
+			continue
+		}
+		text := strings.TrimSuffix(line, "\n")
+		if k, ok := KeyLine(text); ok {
+			if s.waitTurn(k, behind) {
+				s.c.Key(k)
+			}
+		} else if text = strings.TrimSuffix(text, "\r"); strings.TrimSpace(text) != "" {
+			// Blank lines in a script do nothing (no ENTER repeat).
+			if !s.queue(scriptLine{line: text}) {
+				return
+			}
+		}
+		behind = next
+		if err != nil {
+			if !errors.Is(err, io.EOF) && s.isClosed() {
+				err = io.EOF
+			}
+			s.queue(scriptLine{err: err})
+			return
+		}
+	}
+}
+
+// waitTurn waits until key line k may act. A key that came in one read
+// with the command lines before it (a script written at once) acts after
+// they finished, in script order. A key that came on its own while a
+// command runs (a driver that sends CTRL+R 1.5 s into a stalled read)
+// acts at once if it is CTRL+C, CTRL+F or CTRL+R, which act on the
+// command in progress; see Console.settled. It reports false when the
+// input was closed meanwhile.
+func (s *ScriptInput) waitTurn(k Key, behind bool) bool {
+	for {
+		s.mu.Lock()
+		ahead, taken, closed := len(s.lines), s.taken, s.closed
+		wake := make(chan struct{})
+		s.waiters = append(s.waiters, wake)
+		s.mu.Unlock()
+		if closed {
+			return false
+		}
+		ok, changed := s.c.settled(taken, k, behind)
+		if ahead == 0 && ok {
+			return true
+		}
+		select {
+		case <-changed:
+		case <-wake:
+		case <-s.c.done:
+			return false
+		}
+	}
+}
+
+func (s *ScriptInput) isClosed() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.closed
+}
+
+// queue appends l for ReadLine, waiting while the queue is full. It
+// reports false once the input is closed.
+func (s *ScriptInput) queue(l scriptLine) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for len(s.lines) >= maxQueuedLines && !s.closed {
+		s.cond.Wait()
+	}
+	if s.closed {
+		return false
+	}
+	s.lines = append(s.lines, l)
+	s.cond.Broadcast()
+	return true
 }
 
 // KeyLine reports whether line (without its newline) stands for a control
@@ -80,31 +213,26 @@ func KeyLine(line string) (Key, bool) {
 	return 0, false
 }
 
-// ReadLine implements Input.
+// ReadLine implements Input: the next queued command line.
 func (s *ScriptInput) ReadLine(string) (string, error) {
-	for {
-		line, err := s.readLine()
-		if errors.Is(err, ErrLineTooLong) {
-			return "", err
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for len(s.lines) == 0 {
+		if s.closed {
+			return "", io.EOF
 		}
-		if line == "" && err != nil {
-			return "", err
-		}
-		line = strings.TrimSuffix(line, "\n")
-		if k, ok := KeyLine(line); ok {
-			s.c.Key(k)
-			continue
-		}
-		line = strings.TrimSuffix(line, "\r")
-		if strings.TrimSpace(line) == "" {
-			// Blank lines in a script do nothing (no ENTER repeat).
-			if err != nil {
-				return "", err
-			}
-			continue
-		}
-		return line, nil
+		s.cond.Wait()
 	}
+	l := s.lines[0]
+	if l.err == nil || errors.Is(l.err, ErrLineTooLong) {
+		s.lines = s.lines[1:]
+		s.cond.Broadcast()
+	}
+	if l.err == nil {
+		s.taken++
+	}
+	s.wakeLocked()
+	return l.line, l.err
 }
 
 // readLine reads one line, newline included, holding at most

@@ -2,6 +2,7 @@ package console
 
 import (
 	"fmt"
+	"github.com/gokd/kd/internal/safetext"
 	"io"
 	"os"
 	"strings"
@@ -107,7 +108,7 @@ func (o *Output) Continue(s string) {
 func (o *Output) Target(b []byte) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	s := boundLines(Sanitize(b), &o.boundCol)
+	s := safetext.BoundLines(safetext.Sanitize(b), &o.boundCol)
 	if !o.prompting {
 		o.emit(o.out, s, true)
 		return

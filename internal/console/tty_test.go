@@ -23,7 +23,7 @@ func startTerminal(t *testing.T, opts ...option) *testSession {
 		Width:        func() int { return 200 },
 		NoWidthWatch: true,
 	})
-	ts := start(t, in, pw, append(opts, func(c *Config) { c.Stdout, c.Stderr = scr, scr })...)
+	ts := start(t, in, pw, append(opts, func(c *testConfig) { c.Stdout, c.Stderr = scr, scr })...)
 	ts.out, ts.errs = scr, scr
 	return ts
 }

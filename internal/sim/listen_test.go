@@ -1,6 +1,8 @@
 package sim
 
 import (
+	"github.com/creack/pty"
+
 	"bufio"
 	"bytes"
 	"context"
@@ -68,7 +70,11 @@ func TestPTY(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	paths := make(chan string, 1)
 	done := make(chan error, 1)
-	go func() { done <- ServePTY(ctx, m, func(p string) { paths <- p }) }()
+	master, tty, err := pty.Open()
+	if err != nil {
+		t.Fatalf("no pseudo-terminal here: %v", err)
+	}
+	go func() { done <- ServePTY(ctx, m, master, tty, func(p string) { paths <- p }) }()
 	var path string
 	select {
 	case path = <-paths:

@@ -9,20 +9,16 @@ import (
 	"os"
 	"sync"
 
-	"github.com/creack/pty"
 	"golang.org/x/sys/unix"
 )
 
-// ServePTY creates a pseudo-terminal pair, puts it in raw mode, reports
-// the path of its terminal side through announce (e.g. /dev/pts/3, which a
-// debugger opens as its serial port), and serves m on it until ctx ends.
-// The pair outlives reboots and debuggers that close and reopen the path,
-// like a serial cable.
-func ServePTY(ctx context.Context, m *Machine, announce func(path string)) error {
-	master, tty, err := pty.Open()
-	if err != nil {
-		return err
-	}
+// ServePTY serves m on a pseudo-terminal pair made by the caller (package
+// simpty opens one, so that only kdsim links a pty library): it puts both
+// sides in raw mode, reports the path of the terminal side through
+// announce (e.g. /dev/pts/3, which a debugger opens as its serial port),
+// and serves m on the master until ctx ends. The pair outlives reboots and
+// debuggers that close and reopen the path, like a serial cable.
+func ServePTY(ctx context.Context, m *Machine, master, tty *os.File, announce func(path string)) error {
 	defer master.Close()
 	defer tty.Close() // held open so the master never sees a hang-up
 	for _, f := range []*os.File{tty, master} {

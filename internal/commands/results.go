@@ -1,0 +1,102 @@
+package commands
+
+import "github.com/gokd/kd/internal/target"
+
+// Result is what a command found. The concrete types below are the
+// results; renderers switch on them. A command with nothing to show
+// returns nil.
+type Result interface{ ResultName() string }
+
+// RegisterDisplay is r without arguments: every integer register, the
+// flags, the segment registers and the current instruction.
+type RegisterDisplay struct {
+	Regs     target.Registers
+	Location target.Location
+}
+
+// RegValue is one register's value.
+type RegValue struct {
+	Name  string
+	Value uint64
+	Size  int // bytes
+}
+
+// RegisterValues is r with register names.
+type RegisterValues struct{ Values []RegValue }
+
+// MemoryDump is a d* display: Count elements of Size bytes from Addr,
+// PerLine to a line. OK[i] says whether Data[i] could be read.
+type MemoryDump struct {
+	Form    string // db, dd, dq
+	Size    int
+	PerLine int
+	Addr    uint64
+	Data    []byte
+	OK      []bool
+}
+
+// Disassembly is u's listing.
+type Disassembly struct{ Lines []target.Location }
+
+// BreakpointInfo is one breakpoint with the symbol of its address.
+type BreakpointInfo struct {
+	target.Breakpoint
+	Symbol string
+}
+
+// BreakpointList is bl.
+type BreakpointList struct{ Breakpoints []BreakpointInfo }
+
+// BreakpointRedefined is bp at an address that has a breakpoint already.
+type BreakpointRedefined struct{ ID int }
+
+// BreakpointSet is a new breakpoint.
+type BreakpointSet struct {
+	ID   int
+	Addr uint64
+}
+
+// Evaluation is ? EXPR.
+type Evaluation struct{ Value uint64 }
+
+// TargetInfo is vertarget.
+type TargetInfo struct{ target.Info }
+
+// VersionInfo is version (and CTRL+W): kd's version and, when known, the
+// target's.
+type VersionInfo struct {
+	Target *target.Info
+	Kd     string
+}
+
+// Help is help text.
+type Help struct{ Text string }
+
+// Echo is .echo's text.
+type Echo struct{ Text string }
+
+// LogOpened is .logopen/.logappend.
+type LogOpened struct{ Path, Closed string }
+
+// LogClosed is .logclose (Path "" when no log was open).
+type LogClosed struct{ Path string }
+
+// Quit is q.
+type Quit struct{}
+
+// ResultName returns the result's JSON name.
+func (RegisterDisplay) ResultName() string     { return "registers" }
+func (RegisterValues) ResultName() string      { return "register_values" }
+func (MemoryDump) ResultName() string          { return "memory" }
+func (Disassembly) ResultName() string         { return "disassembly" }
+func (BreakpointList) ResultName() string      { return "breakpoints" }
+func (BreakpointRedefined) ResultName() string { return "breakpoint_redefined" }
+func (BreakpointSet) ResultName() string       { return "breakpoint_set" }
+func (Evaluation) ResultName() string          { return "evaluation" }
+func (TargetInfo) ResultName() string          { return "vertarget" }
+func (VersionInfo) ResultName() string         { return "version" }
+func (Help) ResultName() string                { return "help" }
+func (Echo) ResultName() string                { return "echo" }
+func (LogOpened) ResultName() string           { return "log_opened" }
+func (LogClosed) ResultName() string           { return "log_closed" }
+func (Quit) ResultName() string                { return "quit" }

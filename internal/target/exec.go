@@ -1,0 +1,171 @@
+package target
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/gokd/kd/kdproto"
+
+	"golang.org/x/arch/x86/x86asm"
+)
+
+// Go resumes the target (g). A breakpoint at the current address is
+// stepped over first.
+func (t *Target) Go(ctx context.Context) error {
+	s, err := t.needStopped()
+	if err != nil {
+		return err
+	}
+	return t.resume(ctx, s, false)
+}
+
+// Trace executes one instruction, stepping into calls (t).
+func (t *Target) Trace(ctx context.Context) error {
+	s, err := t.needStopped()
+	if err != nil {
+		return err
+	}
+	return t.resume(ctx, s, true)
+}
+
+// StepOver executes one instruction, running a call to completion with a
+// temporary breakpoint after it (p).
+func (t *Target) StepOver(ctx context.Context) error {
+	s, err := t.needStopped()
+	if err != nil {
+		return err
+	}
+	regs, err := t.registers(ctx, s)
+	if err != nil {
+		return err
+	}
+	rip := regs.PC()
+	code, _, err := t.readMemory(ctx, s, rip, 16)
+	if err != nil {
+		return err
+	}
+	inst, derr := x86asm.Decode(code, 64)
+	if derr != nil || inst.Op != x86asm.CALL {
+		return t.resume(ctx, s, true)
+	}
+	next := rip + uint64(inst.Len)
+	h, err := s.eng.WriteBreakPoint(ctx, s.cpu, next)
+	if err != nil {
+		return err
+	}
+	s.tempBP = &breakpoint{addr: next, handle: h, written: true}
+	if err := t.resume(ctx, s, false); err != nil {
+		return err
+	}
+	t.mu.Lock()
+	s.stepping = true
+	t.mu.Unlock()
+	return nil
+}
+
+// resume lets the target run (or single-step). An enabled breakpoint at
+// the current address is lifted, the instruction stepped, and the
+// breakpoint put back when that step reports.
+func (t *Target) resume(ctx context.Context, s *session, step bool) error {
+	if !s.stopped {
+		return ErrNotStopped
+	}
+	t.stopBreakins(s)
+	pc := s.last.PC
+	if cx, ok := s.contexts[s.cpu]; ok {
+		pc = cx.MustGet("rip")
+	}
+	if bp := s.breakpointAt(pc); bp != nil && bp.written {
+		if err := s.eng.RestoreBreakPoint(ctx, s.cpu, bp.handle); err != nil {
+			return err
+		}
+		bp.written = false
+		s.reinsert = bp
+		s.continueAfterStep = !step
+		step = true
+	}
+	var err error
+	if step {
+		err = s.eng.Step(ctx)
+	} else {
+		err = s.eng.Go(ctx)
+	}
+	if err != nil {
+		return err
+	}
+	t.mu.Lock()
+	s.stopped = false
+	s.stepping = step && !s.continueAfterStep
+	s.contexts = nil
+	t.mu.Unlock()
+	s.mem.clear()
+	t.emit(Running{Step: step})
+	return nil
+}
+
+// SwitchProcessor makes processor n the current one (~Ns); the target
+// reports the switch as a stop.
+func (t *Target) SwitchProcessor(ctx context.Context, n uint64) error {
+	s, err := t.needStopped()
+	if err != nil {
+		return err
+	}
+	if n >= uint64(max(s.nprocs, 1)) || n > 0xFFFF {
+		return fmt.Errorf("processor %d does not exist (the target has %d)", n, max(s.nprocs, 1))
+	}
+	if uint16(n) == s.cpu {
+		return nil
+	}
+	if err := s.eng.SwitchProcessor(ctx, uint16(n)); err != nil {
+		return err
+	}
+	t.mu.Lock()
+	s.stopped = false
+	s.switching = true
+	s.contexts = nil
+	t.mu.Unlock()
+	s.mem.clear()
+	return nil
+}
+
+// Reboot reboots the target and waits for it to come back.
+func (t *Target) Reboot(ctx context.Context) error {
+	s, err := t.needStopped()
+	if err != nil {
+		return err
+	}
+	// A target may drop the line before its ACK arrives: a link that
+	// fails now is the reboot under way.
+	s.rebooting = true
+	if err := s.eng.Reboot(ctx); err != nil {
+		var le *kdproto.LinkError
+		if !errors.As(err, &le) {
+			s.rebooting = false
+			return err
+		}
+	}
+	t.emit(Rebooting{Time: t.cfg.Now()})
+	t.mu.Lock()
+	s.stopped = false
+	t.mu.Unlock()
+	st := t.currentBreakState()
+	s.forget()
+	s.rebooting = true
+	s.breakOnLoad = st == BreakOnModuleLoad
+	t.startConnecting(s, st == BreakOnReboot, true)
+	return nil
+}
+
+// forget drops what kd knew about the target (it rebooted).
+func (s *session) forget() {
+	s.haveVersion = false
+	s.established = false
+	s.mods = nil
+	s.bps = nil
+	s.contexts = nil
+	s.tempBP = nil
+	s.reinsert = nil
+	s.continueAfterStep = false
+	s.mem.clear()
+}

@@ -1,0 +1,347 @@
+package target
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"unicode/utf16"
+
+	"github.com/gokd/kd/internal/safetext"
+)
+
+// Offsets in the x64 KLDR_DATA_TABLE_ENTRY.
+const (
+	ldrDllBase     = 0x30
+	ldrSizeOfImage = 0x40
+	ldrBaseDllName = 0x58 // UNICODE_STRING: Length (16), MaximumLength (16), pad, Buffer (64)
+	ldrEntryRead   = 0x68
+	maxModules     = 512
+	maxExports     = 8192
+)
+
+// Module is one loaded kernel module.
+type Module struct {
+	Name string // KD's name: nt, hal, kdcom, ...
+	File string // base file name as the loader list has it (sanitised)
+	Base uint64
+	Size uint32
+}
+
+// module is a Module with its export names, read when first needed.
+type module struct {
+	Module
+	loaded  bool     // exports were looked for
+	exports []export // sorted by address
+}
+
+type export struct {
+	addr uint64
+	name string
+}
+
+// modules is the loader list read from PsLoadedModuleList.
+type modules struct{ list []*module }
+
+// moduleName turns a loader-list file name into KD's module name.
+func moduleName(file string, first bool) string {
+	lf := strings.ToLower(file)
+	if first || strings.HasPrefix(lf, "ntoskrnl") || strings.HasPrefix(lf, "ntkrnl") {
+		return "nt"
+	}
+	if i := strings.LastIndexByte(file, '.'); i > 0 {
+		return file[:i]
+	}
+	return file
+}
+
+// Modules returns the loaded modules.
+func (t *Target) Modules(ctx context.Context) ([]Module, error) {
+	s, err := t.needStopped()
+	if err != nil {
+		return nil, err
+	}
+	y, err := t.loadModules(ctx, s)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Module, len(y.list))
+	for i, m := range y.list {
+		out[i] = m.Module
+	}
+	return out, nil
+}
+
+// loadModules reads the loader list once per stop of a module list that
+// did not change. A list that could not be read because of the link is
+// not kept: the next use tries again.
+func (t *Target) loadModules(ctx context.Context, s *session) (*modules, error) {
+	if s.mods != nil {
+		return s.mods, nil
+	}
+	y := &modules{}
+	if !s.haveVersion || s.version.PsLoadedModuleList == 0 {
+		return y, nil
+	}
+	head := s.version.PsLoadedModuleList
+	b, ok, err := t.readMemory(ctx, s, head, 8)
+	if err != nil {
+		return y, err
+	}
+	if !allOK(ok) {
+		s.mods = y
+		return y, nil
+	}
+	next := binary.LittleEndian.Uint64(b)
+	for i := 0; next != head && next != 0 && i < maxModules; i++ {
+		e, ok, err := t.readMemory(ctx, s, next, ldrEntryRead)
+		if err != nil {
+			return y, err
+		}
+		if !allOK(ok) {
+			break
+		}
+		m := &module{Module: Module{
+			Base: binary.LittleEndian.Uint64(e[ldrDllBase:]),
+			Size: binary.LittleEndian.Uint32(e[ldrSizeOfImage:]),
+		}}
+		nlen := int(binary.LittleEndian.Uint16(e[ldrBaseDllName:]))
+		buf := binary.LittleEndian.Uint64(e[ldrBaseDllName+8:])
+		if nlen > 0 && nlen <= 512 && buf != 0 {
+			nb, ok, err := t.readMemory(ctx, s, buf, nlen&^1)
+			if err != nil {
+				return y, err
+			}
+			if allOK(ok) {
+				u := make([]uint16, len(nb)/2)
+				for j := range u {
+					u[j] = binary.LittleEndian.Uint16(nb[2*j:])
+				}
+				m.File = safetext.Sanitize([]byte(string(utf16.Decode(u))))
+			}
+		}
+		if m.File == "" {
+			m.File = fmt.Sprintf("module_%08x`%08x", m.Base>>32, uint32(m.Base))
+		}
+		m.Name = moduleName(m.File, i == 0)
+		y.list = append(y.list, m)
+		next = binary.LittleEndian.Uint64(e[0:])
+	}
+	s.mods = y
+	return y, nil
+}
+
+func allOK(ok []bool) bool {
+	for _, o := range ok {
+		if !o {
+			return false
+		}
+	}
+	return true
+}
+
+// moduleAt returns the module holding addr.
+func (y *modules) moduleAt(addr uint64) *module {
+	for _, m := range y.list {
+		if addr >= m.Base && addr-m.Base < uint64(m.Size) {
+			return m
+		}
+	}
+	return nil
+}
+
+// moduleNamed returns the module with KD name (or file name) n.
+func (y *modules) moduleNamed(n string) *module {
+	for _, m := range y.list {
+		if strings.EqualFold(m.Name, n) || strings.EqualFold(m.File, n) {
+			return m
+		}
+	}
+	return nil
+}
+
+// loadExports reads a module's PE export directory from memory.
+func (t *Target) loadExports(ctx context.Context, s *session, m *module) error {
+	if m.loaded {
+		return nil
+	}
+	ex, err := t.readExports(ctx, s, m)
+	if err != nil {
+		return err // the link failed: try again next time
+	}
+	m.loaded = true
+	prefix := strings.ToLower(m.Name) + "!"
+	for name, addr := range t.cfg.Symbols {
+		if strings.HasPrefix(strings.ToLower(name), prefix) && !strings.HasPrefix(name[len(prefix):], "__") &&
+			addr >= m.Base && addr-m.Base < uint64(m.Size) {
+			ex = append(ex, export{addr: addr, name: name[len(prefix):]})
+		}
+	}
+	sort.Slice(ex, func(i, j int) bool {
+		if ex[i].addr != ex[j].addr {
+			return ex[i].addr < ex[j].addr
+		}
+		return ex[i].name < ex[j].name
+	})
+	m.exports = ex
+	return nil
+}
+
+// readExports reads the export names of m. Memory the target refuses, or
+// a malformed directory, gives no names; only a link error is returned.
+func (t *Target) readExports(ctx context.Context, s *session, m *module) ([]export, error) {
+	var linkErr error
+	rd := func(addr uint64, n int) []byte {
+		if linkErr != nil {
+			return nil
+		}
+		b, ok, err := t.readMemory(ctx, s, addr, n)
+		if err != nil {
+			linkErr = err
+			return nil
+		}
+		i := 0
+		for i < len(ok) && ok[i] {
+			i++
+		}
+		return b[:i]
+	}
+	hdr := rd(m.Base, 0x400)
+	if len(hdr) < 0x40 || hdr[0] != 'M' || hdr[1] != 'Z' {
+		return nil, linkErr
+	}
+	pe := binary.LittleEndian.Uint32(hdr[0x3C:])
+	if pe == 0 || uint64(pe)+24+0x78 > uint64(len(hdr)) || string(hdr[pe:pe+4]) != "PE\x00\x00" {
+		return nil, nil
+	}
+	opt := hdr[pe+24:]
+	if binary.LittleEndian.Uint16(opt) != 0x20B {
+		return nil, nil // not PE32+
+	}
+	dirRVA := binary.LittleEndian.Uint32(opt[0x70:])
+	dirSize := binary.LittleEndian.Uint32(opt[0x74:])
+	if dirRVA == 0 || dirSize < 40 || dirSize > 1<<20 || uint64(dirRVA)+uint64(dirSize) > uint64(m.Size) {
+		return nil, nil
+	}
+	dir := rd(m.Base+uint64(dirRVA), int(dirSize))
+	if len(dir) < 40 {
+		return nil, linkErr
+	}
+	nFuncs := binary.LittleEndian.Uint32(dir[0x14:])
+	nNames := binary.LittleEndian.Uint32(dir[0x18:])
+	funcsRVA := binary.LittleEndian.Uint32(dir[0x1C:])
+	namesRVA := binary.LittleEndian.Uint32(dir[0x20:])
+	ordsRVA := binary.LittleEndian.Uint32(dir[0x24:])
+	if nFuncs > maxExports || nNames > maxExports {
+		return nil, nil
+	}
+	funcs := rd(m.Base+uint64(funcsRVA), int(nFuncs)*4)
+	names := rd(m.Base+uint64(namesRVA), int(nNames)*4)
+	ords := rd(m.Base+uint64(ordsRVA), int(nNames)*2)
+	if len(funcs) < int(nFuncs)*4 || len(names) < int(nNames)*4 || len(ords) < int(nNames)*2 {
+		return nil, linkErr
+	}
+	// Names usually live inside the export directory: take them from dir.
+	nameAt := func(rva uint32) string {
+		if rva < dirRVA || rva >= dirRVA+uint32(len(dir)) {
+			return cString(rd(m.Base+uint64(rva), 128))
+		}
+		return cString(dir[rva-dirRVA:])
+	}
+	var ex []export
+	for i := 0; i < int(nNames); i++ {
+		ord := binary.LittleEndian.Uint16(ords[2*i:])
+		if uint32(ord) >= nFuncs {
+			continue
+		}
+		frva := binary.LittleEndian.Uint32(funcs[4*int(ord):])
+		if frva >= dirRVA && frva < dirRVA+dirSize {
+			continue // a forwarder
+		}
+		name := nameAt(binary.LittleEndian.Uint32(names[4*i:]))
+		if name == "" {
+			continue
+		}
+		ex = append(ex, export{addr: m.Base + uint64(frva), name: safetext.Sanitize([]byte(name))})
+	}
+	return ex, linkErr
+}
+
+func cString(b []byte) string {
+	for i, c := range b {
+		if c == 0 {
+			return string(b[:i])
+		}
+	}
+	return string(b)
+}
+
+// Symbolize names addr as module!symbol+0xoff, or module+0xoff when the
+// module exports nothing nearer, or "" when no module holds it (or the
+// target is not stopped).
+func (t *Target) Symbolize(ctx context.Context, addr uint64) string {
+	s, err := t.needStopped()
+	if err != nil {
+		return ""
+	}
+	return t.symbolize(ctx, s, addr)
+}
+
+func (t *Target) symbolize(ctx context.Context, s *session, addr uint64) string {
+	y, _ := t.loadModules(ctx, s)
+	m := y.moduleAt(addr)
+	if m == nil {
+		return ""
+	}
+	_ = t.loadExports(ctx, s, m)
+	i := sort.Search(len(m.exports), func(i int) bool { return m.exports[i].addr > addr }) - 1
+	if i >= 0 {
+		e := m.exports[i]
+		if off := addr - e.addr; off == 0 {
+			return m.Name + "!" + e.name
+		} else if off < 0x10000 {
+			return fmt.Sprintf("%s!%s+0x%x", m.Name, e.name, off)
+		}
+	}
+	if addr == m.Base {
+		return m.Name
+	}
+	return fmt.Sprintf("%s+0x%x", m.Name, addr-m.Base)
+}
+
+// ErrNoSymbol is wrapped by the errors of Resolve for names it cannot find.
+var ErrNoSymbol = errors.New("couldn't resolve")
+
+// Resolve resolves "module!name" or a module name to an address.
+func (t *Target) Resolve(ctx context.Context, name string) (uint64, error) {
+	s, err := t.needStopped()
+	if err != nil {
+		return 0, err
+	}
+	y, err := t.loadModules(ctx, s)
+	if err != nil {
+		return 0, err
+	}
+	mod, sym, hasBang := strings.Cut(name, "!")
+	if !hasBang {
+		if m := y.moduleNamed(name); m != nil {
+			return m.Base, nil
+		}
+		return 0, fmt.Errorf("%w error at '%s'", ErrNoSymbol, name)
+	}
+	m := y.moduleNamed(mod)
+	if m == nil {
+		return 0, fmt.Errorf("no module %q is loaded", mod)
+	}
+	if err := t.loadExports(ctx, s, m); err != nil {
+		return 0, err
+	}
+	for _, e := range m.exports {
+		if strings.EqualFold(e.name, sym) {
+			return e.addr, nil
+		}
+	}
+	return 0, fmt.Errorf("%w error at '%s' (%s exports no such name)", ErrNoSymbol, name, m.Name)
+}
