@@ -88,3 +88,17 @@ func BenchmarkRoundTripRead4K(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkRoundTripRead64K measures a 64 KiB read: 17 requests, each
+// reply's ACK written together with the next request.
+func BenchmarkRoundTripRead64K(b *testing.B) {
+	e := benchEngine(b)
+	ctx := context.Background()
+	b.SetBytes(64 << 10)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := e.ReadVirtual(ctx, 0, 0x1000, 64<<10); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
