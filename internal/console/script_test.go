@@ -374,3 +374,13 @@ func TestHelpOutput(t *testing.T) {
 		t.Logf("output:\n%s", out)
 	}
 }
+
+// TestScriptCtrlBFirstLine: CTRL+B ENTER as the very first line quits at
+// once with status 0, as docs/usage.md says.
+func TestScriptCtrlBFirstLine(t *testing.T) {
+	ts := startScript(t)
+	ts.send("\x02\n")
+	if st := ts.wait(); st != ExitOK {
+		t.Fatalf("exit status %d, want 0; stderr:\n%s", st, ts.errs)
+	}
+}
