@@ -162,13 +162,7 @@ func (e *Engine) transact(ctx context.Context, t PacketType, payload []byte, api
 		e.pend = pending{active: true, seq: e.seq, id: id, api: api, dst: dst}
 		e.mu.Unlock()
 		reply, err := e.exchange(ctx, Packet{Header: DataHeader(t, id, payload), Payload: payload}, gen, wantReply)
-		e.mu.Lock()
-		if e.pend.held {
-			// The reply's ACK goes with the next request, or at release.
-			e.carry, e.carryID = true, e.pend.heldAck
-		}
-		e.pend = pending{}
-		e.mu.Unlock()
+		e.endAttempt()
 		if errors.Is(err, errRestart) {
 			if restarts > 0 {
 				restarts--
@@ -181,6 +175,18 @@ func (e *Engine) transact(ctx context.Context, t PacketType, payload []byte, api
 		}
 		return reply, nil
 	}
+}
+
+// endAttempt stops the reader from signalling the request and takes over
+// the ACK it held, which then goes with the holder's next request or at
+// release, whether the request succeeded or gave up.
+func (e *Engine) endAttempt() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.pend.held {
+		e.carry, e.carryID = true, e.pend.heldAck
+	}
+	e.pend = pending{}
 }
 
 // sendPacket sends pkt, preceded in the same write by the ACK of the last

@@ -315,3 +315,24 @@ func TestEngineOverMailboxLink(t *testing.T) {
 		}
 	})
 }
+
+func TestEngineHeldAckSentWhenTheRequestGivesUp(t *testing.T) {
+	engineTest(t, Options{}, func(t *testing.T, e *Engine, ft *fakeTarget) {
+		if err := e.acquire(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		// A GetVersion in flight whose reply arrives...
+		e.seq++
+		e.mu.Lock()
+		e.pend = pending{active: true, seq: e.seq, id: InitialPacketID, api: APIGetVersion}
+		e.mu.Unlock()
+		ft.reply(InitialPacketID, NewManipulate(APIGetVersion, 0, nil, nil))
+		ft.wantIdle() // its ACK is held for the requester
+		// ...just as the requester gives up (its context ended).
+		e.endAttempt()
+		ft.wantIdle()
+		e.release()
+		ft.wantControl(PacketTypeAcknowledge, InitialPacketID)
+		ft.wantIdle()
+	})
+}
