@@ -1,0 +1,233 @@
+package pdb
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Member is one line of a dt layout: a data member, base class or
+// virtual table pointer, with the members of an embedded struct or union
+// below it when the requested depth allows.
+type Member struct {
+	Name   string
+	Offset uint64 // from the start of the containing type
+	Size   uint64
+	// Type is the member's type, with forward references resolved.
+	Type     TypeIndex
+	Kind     TypeKind // of Type, after modifiers are stripped
+	Bitfield bool
+	BitPos   uint8
+	BitLen   uint8
+	Base     bool // a base class (Name is "__BaseClass")
+	// Text is KD's spelling of the type: "Uint4B", "Ptr64 _LIST_ENTRY",
+	// "[15] Char", "Pos 0, 3 Bits", "_KDT_HEADER".
+	Text    string
+	Members []Member
+}
+
+const (
+	maxLayoutDepth   = 32
+	maxLayoutMembers = 1 << 18
+	maxNameDepth     = 24
+)
+
+// Layout returns the members of struct, class or union ti (forward
+// references resolved), expanding embedded structs and unions depth
+// levels down (0: none), as dt and dt -r show them.
+func (f *File) Layout(ti TypeIndex, depth int) ([]Member, error) {
+	done, err := f.query()
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	t, err := f.loadTypes()
+	if err != nil {
+		return nil, err
+	}
+	budget := maxLayoutMembers
+	return t.layout(ti, min(depth, maxLayoutDepth), &budget)
+}
+
+func (t *tpi) layout(ti TypeIndex, depth int, budget *int) ([]Member, error) {
+	ty, err := t.resolve(ti)
+	if err != nil {
+		return nil, err
+	}
+	switch ty.Kind {
+	case KindStruct, KindClass, KindUnion:
+	default:
+		return nil, fmt.Errorf("%s is a %s, not a structure, class or union", t.cName(ti, 0), ty.Kind)
+	}
+	if ty.Forward {
+		return nil, fmt.Errorf("%s is declared but never defined in this PDB", ty.Name)
+	}
+	var out []Member
+	for _, fl := range ty.Fields {
+		var m Member
+		switch fl.Kind {
+		case FieldMember:
+			m.Name = fl.Name
+		case FieldBase:
+			m.Name, m.Base = "__BaseClass", true
+		case FieldVFuncTab:
+			m.Name = "__VFN_table"
+		default:
+			continue
+		}
+		if *budget--; *budget < 0 {
+			return nil, fmt.Errorf("layout of %s has more than %d members", ty.Name, maxLayoutMembers)
+		}
+		m.Offset = fl.Offset
+		if err := t.describe(&m, fl.Type); err != nil {
+			return nil, fmt.Errorf("%s.%s: %w", ty.Name, fl.Name, err)
+		}
+		if depth > 0 && (m.Kind == KindStruct || m.Kind == KindClass || m.Kind == KindUnion) && !m.Bitfield {
+			if m.Members, err = t.layout(m.Type, depth-1, budget); err != nil {
+				return nil, err
+			}
+		}
+		out = append(out, m)
+	}
+	return out, nil
+}
+
+// describe fills a member's type, size, kind and dt text.
+func (t *tpi) describe(m *Member, ti TypeIndex) error {
+	ty, err := t.resolve(ti)
+	if err != nil {
+		return err
+	}
+	if ty.Kind == KindBitfield {
+		m.Bitfield, m.BitPos, m.BitLen = true, ty.BitPos, ty.BitLen
+		m.Size, err = t.sizeOf(ty.Elem, 0)
+		m.Type, m.Kind = ty.Elem, KindBase
+		unit := "Bits"
+		if ty.BitLen == 1 {
+			unit = "Bit"
+		}
+		m.Text = fmt.Sprintf("Pos %d, %d %s", ty.BitPos, ty.BitLen, unit)
+		return err
+	}
+	for range maxNameDepth {
+		if ty.Kind != KindModifier {
+			break
+		}
+		if ty, err = t.resolve(ty.Elem); err != nil {
+			return err
+		}
+	}
+	m.Type, m.Kind = ty.Index, ty.Kind
+	m.Size, err = t.sizeOf(ty.Index, 0)
+	m.Text = t.dtName(ty.Index, 0)
+	return err
+}
+
+// dtName spells ti as KD's dt does.
+func (t *tpi) dtName(ti TypeIndex, depth int) string {
+	if depth > maxNameDepth {
+		return "..."
+	}
+	if ti < tpiFirst {
+		if uint32(ti)>>8&0xF != 0 {
+			return ptrWord(simpleType(ti).Size) + " " + simpleDtName(ti&0xFF)
+		}
+		return simpleDtName(ti)
+	}
+	ty, err := t.decode(ti)
+	if err != nil {
+		return fmt.Sprintf("<type 0x%x>", uint32(ti))
+	}
+	switch ty.Kind {
+	case KindPointer:
+		word := ptrWord(ty.Size)
+		if ref, err := t.decode(ty.Elem); err == nil && ref.Kind == KindProcedure {
+			return word + "     " + t.cName(ref.Elem, depth+1) + " "
+		}
+		return word + " " + t.dtName(ty.Elem, depth+1)
+	case KindArray:
+		return fmt.Sprintf("[%d] %s", ty.Count, t.dtName(ty.Elem, depth+1))
+	case KindModifier:
+		return t.dtName(ty.Elem, depth+1)
+	case KindBitfield:
+		return t.dtName(ty.Elem, depth+1)
+	case KindProcedure:
+		return t.cName(ty.Elem, depth+1) + " ()"
+	case KindOther:
+		return fmt.Sprintf("<leaf 0x%04x>", ty.Leaf)
+	}
+	return ty.Name
+}
+
+func ptrWord(size uint64) string {
+	if size == 4 {
+		return "Ptr32"
+	}
+	return "Ptr64"
+}
+
+// TypeName spells ti in C: "struct _KDT_OBJECT *", "char[15]",
+// "const unsigned long", "int (void *, unsigned int)".
+func (f *File) TypeName(ti TypeIndex) (string, error) {
+	done, err := f.query()
+	if err != nil {
+		return "", err
+	}
+	defer done()
+	t, err := f.loadTypes()
+	if err != nil {
+		return "", err
+	}
+	return t.cName(ti, 0), nil
+}
+
+func (t *tpi) cName(ti TypeIndex, depth int) string {
+	if depth > maxNameDepth {
+		return "..."
+	}
+	if ti < tpiFirst {
+		st := simpleType(ti)
+		if st.Kind == KindPointer {
+			return simpleType(st.Elem).Name + " *"
+		}
+		return st.Name
+	}
+	ty, err := t.decode(ti)
+	if err != nil {
+		return fmt.Sprintf("<type 0x%x>", uint32(ti))
+	}
+	switch ty.Kind {
+	case KindPointer:
+		if ty.Reference {
+			return t.cName(ty.Elem, depth+1) + " &"
+		}
+		return t.cName(ty.Elem, depth+1) + " *"
+	case KindArray:
+		return fmt.Sprintf("%s[%d]", t.cName(ty.Elem, depth+1), ty.Count)
+	case KindModifier:
+		var q []string
+		if ty.Const {
+			q = append(q, "const")
+		}
+		if ty.Volatile {
+			q = append(q, "volatile")
+		}
+		return strings.Join(append(q, t.cName(ty.Elem, depth+1)), " ")
+	case KindBitfield:
+		return fmt.Sprintf("%s : %d", t.cName(ty.Elem, depth+1), ty.BitLen)
+	case KindProcedure:
+		ps := make([]string, len(ty.Params))
+		for i, p := range ty.Params {
+			ps[i] = t.cName(p, depth+1)
+		}
+		return fmt.Sprintf("%s (%s)", t.cName(ty.Elem, depth+1), strings.Join(ps, ", "))
+	case KindStruct:
+		return "struct " + ty.Name
+	case KindClass:
+		return "class " + ty.Name
+	case KindUnion:
+		return "union " + ty.Name
+	case KindEnum:
+		return "enum " + ty.Name
+	}
+	return fmt.Sprintf("<leaf 0x%04x>", ty.Leaf)
+}

@@ -1,0 +1,329 @@
+package pdb
+
+import (
+	"cmp"
+	"slices"
+	"sort"
+)
+
+// SymbolKind says where a symbol came from.
+type SymbolKind uint8
+
+// Symbol kinds, in order of preference when several name one address.
+const (
+	SymFunction SymbolKind = iota // S_GPROC32/S_LPROC32 from a module stream: has a size
+	SymData                       // S_GDATA32/S_LDATA32 (globals or module statics)
+	SymPublic                     // S_PUB32 from the publics
+)
+
+func (k SymbolKind) String() string {
+	switch k {
+	case SymFunction:
+		return "function"
+	case SymData:
+		return "data"
+	case SymPublic:
+		return "public"
+	}
+	return "unknown"
+}
+
+// Symbol is a named address in the image.
+type Symbol struct {
+	Name string
+	RVA  uint32
+	Size uint32 // code size of a function; 0 when unknown
+	Kind SymbolKind
+	// Type is the symbol's type index: an LF_PROCEDURE or LF_FUNC_ID
+	// for functions, the variable's type for data, 0 for publics.
+	Type TypeIndex
+	// Code is set for publics the linker marked as code or function.
+	Code bool
+	// Static is set for file-local functions and data (S_LPROC32,
+	// S_LDATA32).
+	Static bool
+}
+
+// symIndex holds every symbol once, by address, with functions apart.
+type symIndex struct {
+	syms   []Symbol // sorted by RVA then kind
+	funcs  []int32  // indices of functions with a size, sorted by RVA
+	byName []int32  // indices sorted by Name
+}
+
+// maxModuleStreams bounds how many module streams one index walks.
+const maxModuleStreams = 1 << 16
+
+// loadSymbols builds the symbol index once.
+func (f *File) loadSymbols() (*symIndex, error) {
+	f.symOnce.Do(func() {
+		f.syms, f.symErr = f.buildSymbols()
+	})
+	return f.syms, f.symErr
+}
+
+func (f *File) buildSymbols() (*symIndex, error) {
+	if err := f.loadSections(); err != nil {
+		return nil, err
+	}
+	var syms []Symbol
+	add := func(kind SymbolKind, name string, seg uint16, off uint32, size uint32, typ uint32, static bool) {
+		if name == "" {
+			return
+		}
+		r, ok := f.rva(seg, off)
+		if !ok {
+			return
+		}
+		syms = append(syms, Symbol{Name: name, RVA: r, Size: size, Kind: kind, Type: TypeIndex(typ), Static: static})
+	}
+	// The symbol-record stream holds the publics and the globals.
+	if sr := int(f.dbi.symRecords); sr != noStream {
+		b, err := f.msf.stream(sr, "symbol record stream")
+		if err != nil {
+			return nil, err
+		}
+		err = walkRecords(b, 0, "symbol record stream", func(_ int, kind uint16, body []byte) bool {
+			switch kind {
+			case sPub32:
+				if d, ok := decodeData(body); ok {
+					add(SymPublic, d.name, d.segment, d.offset, 0, 0, false)
+					syms[len(syms)-1].Code = d.typ&3 != 0
+				}
+			case sGData32, sLData32:
+				if d, ok := decodeData(body); ok {
+					add(SymData, d.name, d.segment, d.offset, 0, d.typ, kind == sLData32)
+				}
+			}
+			return true
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	// Module streams give functions with their sizes, and file statics.
+	for i, m := range f.dbi.modules {
+		if i >= maxModuleStreams {
+			break
+		}
+		if m.symStream == noStream || m.symBytes <= 4 {
+			continue
+		}
+		b, err := f.msf.stream(int(m.symStream), "module symbol stream")
+		if err != nil {
+			return nil, err
+		}
+		if int64(m.symBytes) > int64(len(b)) {
+			return nil, formatErr("module symbol stream", "module %q claims %d bytes of symbols, its stream has %d", m.Name, m.symBytes, len(b))
+		}
+		depth := 0
+		err = walkRecords(b[:m.symBytes], 4, "module symbol stream", func(_ int, kind uint16, body []byte) bool {
+			switch kind {
+			case sGProc32, sLProc32, sGProc32ID, sLProc32ID:
+				if p, ok := decodeProc(body); ok {
+					add(SymFunction, p.name, p.segment, p.offset, p.codeSize, p.typ, kind == sLProc32 || kind == sLProc32ID)
+				}
+				depth++
+			case sBlock32, sThunk32, sWith32, sSepCode, sInlineSite, sInlineSit2:
+				depth++
+			case sEnd, sProcIDEnd, sInlineEnd:
+				depth = max(depth-1, 0)
+			case sGData32, sLData32:
+				if depth == 0 {
+					if d, ok := decodeData(body); ok {
+						add(SymData, d.name, d.segment, d.offset, 0, d.typ, kind == sLData32)
+					}
+				}
+			}
+			return true
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return newSymIndex(syms), nil
+}
+
+// newSymIndex sorts and de-duplicates: one entry per (name, RVA), the
+// most informative kind winning (a function's size over a public).
+func newSymIndex(syms []Symbol) *symIndex {
+	slices.SortStableFunc(syms, func(a, b Symbol) int {
+		return cmp.Or(cmp.Compare(a.RVA, b.RVA), cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Name, b.Name))
+	})
+	out := syms[:0]
+	for _, s := range syms {
+		dup := false
+		for j := len(out) - 1; j >= 0 && out[j].RVA == s.RVA; j-- {
+			if out[j].Name == s.Name {
+				dup = true
+				if s.Code {
+					out[j].Code = true
+				}
+				break
+			}
+		}
+		if !dup {
+			out = append(out, s)
+		}
+	}
+	ix := &symIndex{syms: slices.Clip(out)}
+	ix.byName = make([]int32, len(out))
+	for i := range out {
+		ix.byName[i] = int32(i)
+		if out[i].Kind == SymFunction && out[i].Size > 0 {
+			ix.funcs = append(ix.funcs, int32(i))
+		}
+	}
+	slices.SortFunc(ix.byName, func(a, b int32) int {
+		return cmp.Or(cmp.Compare(out[a].Name, out[b].Name), cmp.Compare(a, b))
+	})
+	return ix
+}
+
+// Lookup returns the symbols named exactly name (case-sensitive), the
+// preferred kind first.
+func (f *File) Lookup(name string) ([]Symbol, error) {
+	done, err := f.query()
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	ix, err := f.loadSymbols()
+	if err != nil {
+		return nil, err
+	}
+	i := sort.Search(len(ix.byName), func(i int) bool { return ix.syms[ix.byName[i]].Name >= name })
+	var out []Symbol
+	for ; i < len(ix.byName) && ix.syms[ix.byName[i]].Name == name; i++ {
+		out = append(out, ix.syms[ix.byName[i]])
+	}
+	slices.SortStableFunc(out, func(a, b Symbol) int { return cmp.Compare(a.Kind, b.Kind) })
+	return out, nil
+}
+
+// Find calls fn, in address order, for every symbol whose name matches
+// pattern, where '*' matches any run of characters and '?' any one
+// character, ignoring case (as KD's x does). Returning false stops.
+func (f *File) Find(pattern string, fn func(Symbol) bool) error {
+	done, err := f.query()
+	if err != nil {
+		return err
+	}
+	defer done()
+	ix, err := f.loadSymbols()
+	if err != nil {
+		return err
+	}
+	for _, s := range ix.syms {
+		if Match(pattern, s.Name) && !fn(s) {
+			break
+		}
+	}
+	return nil
+}
+
+// Nearest returns the preferred symbol at the greatest address <= rva
+// (ok false if none) and the one at the least address > rva (ok false if
+// none), the pair KD's ln prints.
+func (f *File) Nearest(rva uint32) (below Symbol, okBelow bool, above Symbol, okAbove bool, err error) {
+	done, err := f.query()
+	if err != nil {
+		return
+	}
+	defer done()
+	ix, err := f.loadSymbols()
+	if err != nil {
+		return
+	}
+	i := sort.Search(len(ix.syms), func(i int) bool { return ix.syms[i].RVA > rva })
+	if i < len(ix.syms) {
+		above, okAbove = ix.syms[i], true
+	}
+	if i > 0 {
+		// The first entry at that address is the preferred one.
+		j := i - 1
+		for j > 0 && ix.syms[j-1].RVA == ix.syms[i-1].RVA {
+			j--
+		}
+		below, okBelow = ix.syms[j], true
+	}
+	return
+}
+
+// At returns every symbol at exactly rva (KD's "Exact matches"),
+// preferred first.
+func (f *File) At(rva uint32) ([]Symbol, error) {
+	done, err := f.query()
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	ix, err := f.loadSymbols()
+	if err != nil {
+		return nil, err
+	}
+	i := sort.Search(len(ix.syms), func(i int) bool { return ix.syms[i].RVA >= rva })
+	var out []Symbol
+	for ; i < len(ix.syms) && ix.syms[i].RVA == rva; i++ {
+		out = append(out, ix.syms[i])
+	}
+	return out, nil
+}
+
+// FunctionAt returns the function whose [RVA, RVA+Size) holds rva, from
+// the module streams; ok is false when no known function does (a
+// public-only PDB, or code between functions).
+func (f *File) FunctionAt(rva uint32) (fn Symbol, ok bool, err error) {
+	done, err := f.query()
+	if err != nil {
+		return
+	}
+	defer done()
+	ix, err := f.loadSymbols()
+	if err != nil {
+		return
+	}
+	i := sort.Search(len(ix.funcs), func(i int) bool { return ix.syms[ix.funcs[i]].RVA > rva })
+	for j := i - 1; j >= 0; j-- {
+		s := ix.syms[ix.funcs[j]]
+		if rva-s.RVA < s.Size {
+			return s, true, nil
+		}
+		if j < i-1 || rva-s.RVA >= 1<<24 {
+			break // look back past at most one overlapping neighbour
+		}
+	}
+	return Symbol{}, false, nil
+}
+
+// Functions returns every function with a known extent, by address.
+func (f *File) Functions() ([]Symbol, error) {
+	done, err := f.query()
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	ix, err := f.loadSymbols()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Symbol, len(ix.funcs))
+	for i, j := range ix.funcs {
+		out[i] = ix.syms[j]
+	}
+	return out, nil
+}
+
+// Symbols returns every symbol, by address.
+func (f *File) Symbols() ([]Symbol, error) {
+	done, err := f.query()
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	ix, err := f.loadSymbols()
+	if err != nil {
+		return nil, err
+	}
+	return slices.Clone(ix.syms), nil
+}
