@@ -56,7 +56,7 @@ func (t *tpi) layout(ti TypeIndex, depth int, budget *int) ([]Member, error) {
 	switch ty.Kind {
 	case KindStruct, KindClass, KindUnion:
 	default:
-		return nil, fmt.Errorf("%s is a %s, not a structure, class or union", t.cName(ti, 0), ty.Kind)
+		return nil, fmt.Errorf("%s is a %s, not a structure, class or union", t.cName(ti), ty.Kind)
 	}
 	if ty.Forward {
 		return nil, fmt.Errorf("%s is declared but never defined in this PDB", ty.Name)
@@ -93,7 +93,7 @@ func (t *tpi) layout(ti TypeIndex, depth int, budget *int) ([]Member, error) {
 
 // describe fills a member's type, size, kind and dt text.
 func (t *tpi) describe(m *Member, ti TypeIndex) error {
-	ty, err := t.resolve(ti)
+	ty, err := t.resolveHead(ti)
 	if err != nil {
 		return err
 	}
@@ -112,47 +112,65 @@ func (t *tpi) describe(m *Member, ti TypeIndex) error {
 		if ty.Kind != KindModifier {
 			break
 		}
-		if ty, err = t.resolve(ty.Elem); err != nil {
+		if ty, err = t.resolveHead(ty.Elem); err != nil {
 			return err
 		}
 	}
 	m.Type, m.Kind = ty.Index, ty.Kind
 	m.Size, err = t.sizeOf(ty.Index, 0)
-	m.Text = t.dtName(ty.Index, 0)
+	m.Text = t.dtName(ty.Index)
 	return err
 }
 
+// namer spells types within a budget of records, so that a lying
+// type graph (a procedure whose parameters are itself) stays cheap.
+type namer struct {
+	t      *tpi
+	budget int
+}
+
+const nameBudget = 256
+
 // dtName spells ti as KD's dt does.
-func (t *tpi) dtName(ti TypeIndex, depth int) string {
-	if depth > maxNameDepth {
+func (t *tpi) dtName(ti TypeIndex) string { return (&namer{t, nameBudget}).dt(ti) }
+
+// cName spells ti in C.
+func (t *tpi) cName(ti TypeIndex) string { return (&namer{t, nameBudget}).c(ti) }
+
+func (n *namer) dt(ti TypeIndex) string {
+	if n.budget--; n.budget < 0 {
 		return "..."
 	}
+	t := n.t
 	if ti < tpiFirst {
 		if uint32(ti)>>8&0xF != 0 {
 			return ptrWord(simpleType(ti).Size) + " " + simpleDtName(ti&0xFF)
 		}
 		return simpleDtName(ti)
 	}
-	ty, err := t.decode(ti)
+	ty, err := t.head(ti)
 	if err != nil {
 		return fmt.Sprintf("<type 0x%x>", uint32(ti))
 	}
 	switch ty.Kind {
 	case KindPointer:
 		word := ptrWord(ty.Size)
-		if ref, err := t.decode(ty.Elem); err == nil && ref.Kind == KindProcedure {
-			return word + "     " + t.cName(ref.Elem, depth+1) + " "
+		if ref, err := t.head(ty.Elem); err == nil && ref.Kind == KindProcedure {
+			return word + "     " + n.c(ref.Elem) + " "
 		}
-		return word + " " + t.dtName(ty.Elem, depth+1)
+		return strings.TrimSuffix(word+" "+n.dt(ty.Elem), " ")
 	case KindArray:
-		return fmt.Sprintf("[%d] %s", ty.Count, t.dtName(ty.Elem, depth+1))
+		return fmt.Sprintf("[%d] %s", ty.Count, n.dt(ty.Elem))
 	case KindModifier:
-		return t.dtName(ty.Elem, depth+1)
+		return n.dt(ty.Elem)
 	case KindBitfield:
-		return t.dtName(ty.Elem, depth+1)
+		return n.dt(ty.Elem)
 	case KindProcedure:
-		return t.cName(ty.Elem, depth+1) + " ()"
+		return n.c(ty.Elem) + " ()"
 	case KindOther:
+		if ty.Leaf == lfVTShape {
+			return "" // dt shows a vtable pointer as a bare "Ptr64"
+		}
 		return fmt.Sprintf("<leaf 0x%04x>", ty.Leaf)
 	}
 	return ty.Name
@@ -177,13 +195,14 @@ func (f *File) TypeName(ti TypeIndex) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return t.cName(ti, 0), nil
+	return t.cName(ti), nil
 }
 
-func (t *tpi) cName(ti TypeIndex, depth int) string {
-	if depth > maxNameDepth {
+func (n *namer) c(ti TypeIndex) string {
+	if n.budget--; n.budget < 0 {
 		return "..."
 	}
+	t := n.t
 	if ti < tpiFirst {
 		st := simpleType(ti)
 		if st.Kind == KindPointer {
@@ -191,18 +210,29 @@ func (t *tpi) cName(ti TypeIndex, depth int) string {
 		}
 		return st.Name
 	}
-	ty, err := t.decode(ti)
+	ty, err := t.head(ti)
 	if err != nil {
 		return fmt.Sprintf("<type 0x%x>", uint32(ti))
 	}
 	switch ty.Kind {
 	case KindPointer:
 		if ty.Reference {
-			return t.cName(ty.Elem, depth+1) + " &"
+			return n.c(ty.Elem) + " &"
 		}
-		return t.cName(ty.Elem, depth+1) + " *"
+		return n.c(ty.Elem) + " *"
 	case KindArray:
-		return fmt.Sprintf("%s[%d]", t.cName(ty.Elem, depth+1), ty.Count)
+		// int a[3][4] is an array of 3 arrays of 4: print outer first.
+		dims := fmt.Sprintf("[%d]", ty.Count)
+		elem := ty.Elem
+		for range maxNameDepth {
+			e, err := t.head(elem)
+			if err != nil || e.Kind != KindArray {
+				break
+			}
+			dims += fmt.Sprintf("[%d]", e.Count)
+			elem = e.Elem
+		}
+		return n.c(elem) + dims
 	case KindModifier:
 		var q []string
 		if ty.Const {
@@ -211,15 +241,15 @@ func (t *tpi) cName(ti TypeIndex, depth int) string {
 		if ty.Volatile {
 			q = append(q, "volatile")
 		}
-		return strings.Join(append(q, t.cName(ty.Elem, depth+1)), " ")
+		return strings.Join(append(q, n.c(ty.Elem)), " ")
 	case KindBitfield:
-		return fmt.Sprintf("%s : %d", t.cName(ty.Elem, depth+1), ty.BitLen)
+		return fmt.Sprintf("%s : %d", n.c(ty.Elem), ty.BitLen)
 	case KindProcedure:
 		ps := make([]string, len(ty.Params))
 		for i, p := range ty.Params {
-			ps[i] = t.cName(p, depth+1)
+			ps[i] = n.c(p)
 		}
-		return fmt.Sprintf("%s (%s)", t.cName(ty.Elem, depth+1), strings.Join(ps, ", "))
+		return fmt.Sprintf("%s (%s)", n.c(ty.Elem), strings.Join(ps, ", "))
 	case KindStruct:
 		return "struct " + ty.Name
 	case KindClass:

@@ -222,3 +222,6 @@ func (f *File) query() (func(), error) {
 	}
 	return f.mu.RUnlock, nil
 }
+
+// openBytes opens a PDB held in memory (tests and fuzzing).
+func openBytes(b []byte) (*File, error) { return newFile(bytesSource(b)) }

@@ -11,8 +11,13 @@ import (
 type source struct {
 	f    *os.File
 	size int64
-	mem  []byte // the mapping, nil when mapping is unavailable
+	mem  []byte // the mapping (or the bytes), nil when unavailable
+	// mapped is set when mem is a mapping that close must undo.
+	mapped bool
 }
+
+// bytesSource serves a PDB held in memory.
+func bytesSource(b []byte) *source { return &source{size: int64(len(b)), mem: b} }
 
 // openSource opens path and maps it where the system allows.
 func openSource(path string) (*source, error) {
@@ -32,6 +37,7 @@ func openSource(path string) (*source, error) {
 	s := &source{f: f, size: st.Size()}
 	if s.size > 0 && s.size == int64(int(s.size)) {
 		s.mem = mapFile(f, int(s.size)) // nil on failure: fall back to ReadAt
+		s.mapped = s.mem != nil
 	}
 	return s, nil
 }
@@ -63,12 +69,14 @@ func (s *source) view(off, n int64) ([]byte, bool) {
 
 func (s *source) close() error {
 	var err error
-	if s.mem != nil {
+	if s.mapped {
 		err = unmapFile(s.mem)
-		s.mem = nil
 	}
-	if cerr := s.f.Close(); err == nil {
-		err = cerr
+	s.mem, s.mapped = nil, false
+	if s.f != nil {
+		if cerr := s.f.Close(); err == nil {
+			err = cerr
+		}
 	}
 	return err
 }

@@ -67,15 +67,11 @@ func (f *File) buildSymbols() (*symIndex, error) {
 		return nil, err
 	}
 	var syms []Symbol
-	add := func(kind SymbolKind, name string, seg uint16, off uint32, size uint32, typ uint32, static bool) {
-		if name == "" {
-			return
+	add := func(s Symbol, seg uint16, off uint32) {
+		if r, ok := f.rva(seg, off); ok && s.Name != "" {
+			s.RVA = r
+			syms = append(syms, s)
 		}
-		r, ok := f.rva(seg, off)
-		if !ok {
-			return
-		}
-		syms = append(syms, Symbol{Name: name, RVA: r, Size: size, Kind: kind, Type: TypeIndex(typ), Static: static})
 	}
 	// The symbol-record stream holds the publics and the globals.
 	if sr := int(f.dbi.symRecords); sr != noStream {
@@ -83,21 +79,7 @@ func (f *File) buildSymbols() (*symIndex, error) {
 		if err != nil {
 			return nil, err
 		}
-		err = walkRecords(b, 0, "symbol record stream", func(_ int, kind uint16, body []byte) bool {
-			switch kind {
-			case sPub32:
-				if d, ok := decodeData(body); ok {
-					add(SymPublic, d.name, d.segment, d.offset, 0, 0, false)
-					syms[len(syms)-1].Code = d.typ&3 != 0
-				}
-			case sGData32, sLData32:
-				if d, ok := decodeData(body); ok {
-					add(SymData, d.name, d.segment, d.offset, 0, d.typ, kind == sLData32)
-				}
-			}
-			return true
-		})
-		if err != nil {
+		if err := scanGlobals(b, add); err != nil {
 			return nil, err
 		}
 	}
@@ -116,32 +98,60 @@ func (f *File) buildSymbols() (*symIndex, error) {
 		if int64(m.symBytes) > int64(len(b)) {
 			return nil, formatErr("module symbol stream", "module %q claims %d bytes of symbols, its stream has %d", m.Name, m.symBytes, len(b))
 		}
-		depth := 0
-		err = walkRecords(b[:m.symBytes], 4, "module symbol stream", func(_ int, kind uint16, body []byte) bool {
-			switch kind {
-			case sGProc32, sLProc32, sGProc32ID, sLProc32ID:
-				if p, ok := decodeProc(body); ok {
-					add(SymFunction, p.name, p.segment, p.offset, p.codeSize, p.typ, kind == sLProc32 || kind == sLProc32ID)
-				}
-				depth++
-			case sBlock32, sThunk32, sWith32, sSepCode, sInlineSite, sInlineSit2:
-				depth++
-			case sEnd, sProcIDEnd, sInlineEnd:
-				depth = max(depth-1, 0)
-			case sGData32, sLData32:
-				if depth == 0 {
-					if d, ok := decodeData(body); ok {
-						add(SymData, d.name, d.segment, d.offset, 0, d.typ, kind == sLData32)
-					}
-				}
-			}
-			return true
-		})
-		if err != nil {
+		if err := scanModule(b[:m.symBytes], add); err != nil {
 			return nil, err
 		}
 	}
 	return newSymIndex(syms), nil
+}
+
+// addFunc receives a symbol and its section:offset.
+type addFunc func(s Symbol, seg uint16, off uint32)
+
+// scanGlobals reads publics and global data from the symbol-record
+// stream.
+func scanGlobals(b []byte, add addFunc) error {
+	return walkRecords(b, 0, "symbol record stream", func(_ int, kind uint16, body []byte) bool {
+		switch kind {
+		case sPub32:
+			if d, ok := decodeData(body); ok {
+				add(Symbol{Name: d.name, Kind: SymPublic, Code: d.typ&3 != 0}, d.segment, d.offset)
+			}
+		case sGData32, sLData32:
+			if d, ok := decodeData(body); ok {
+				add(Symbol{Name: d.name, Kind: SymData, Type: TypeIndex(d.typ), Static: kind == sLData32}, d.segment, d.offset)
+			}
+		}
+		return true
+	})
+}
+
+// scanModule reads functions and file-scope data from a module stream
+// (b starts with the 4-byte signature).
+func scanModule(b []byte, add addFunc) error {
+	depth := 0
+	return walkRecords(b, 4, "module symbol stream", func(_ int, kind uint16, body []byte) bool {
+		switch kind {
+		case sGProc32, sLProc32, sGProc32ID, sLProc32ID:
+			if p, ok := decodeProc(body); ok {
+				add(Symbol{Name: p.name, Size: p.codeSize, Kind: SymFunction, Type: TypeIndex(p.typ),
+					Static: kind == sLProc32 || kind == sLProc32ID}, p.segment, p.offset)
+			}
+			depth++
+		case sBlock32, sThunk32, sWith32, sSepCode, sInlineSite, sInlineSit2:
+			depth++
+		case sEnd, sProcIDEnd, sInlineEnd:
+			depth = max(depth-1, 0)
+		case sGData32, sLData32:
+			if depth > 0 {
+				break // a function's static: not a module-level name
+			}
+			if d, ok := decodeData(body); ok {
+				add(Symbol{Name: d.name, Kind: SymData, Type: TypeIndex(d.typ), Static: kind == sLData32}, d.segment, d.offset)
+			}
+		}
+		return true
+	})
 }
 
 // newSymIndex sorts and de-duplicates: one entry per (name, RVA), the

@@ -197,8 +197,13 @@ func hasWild(s string) bool {
 }
 
 // resolve follows a forward reference to its definition.
-func (t *tpi) resolve(ti TypeIndex) (*Type, error) {
-	ty, err := t.decode(ti)
+func (t *tpi) resolve(ti TypeIndex) (*Type, error) { return t.resolveOpt(ti, true) }
+
+// resolveHead is resolve without decoding member lists.
+func (t *tpi) resolveHead(ti TypeIndex) (*Type, error) { return t.resolveOpt(ti, false) }
+
+func (t *tpi) resolveOpt(ti TypeIndex, fields bool) (*Type, error) {
+	ty, err := t.decodeOpt(ti, fields)
 	if err != nil || !ty.Forward {
 		return ty, err
 	}
@@ -207,16 +212,21 @@ func (t *tpi) resolve(ti TypeIndex) (*Type, error) {
 		key = ty.UniqueName
 	}
 	if full, ok := t.full[key]; ok {
-		return t.decode(full)
+		return t.decodeOpt(full, fields)
 	}
 	if full, ok := t.byName[ty.Name]; ok {
-		return t.decode(full)
+		return t.decodeOpt(full, fields)
 	}
 	return ty, nil
 }
 
 // decode decodes one type, built-in or recorded.
-func (t *tpi) decode(ti TypeIndex) (*Type, error) {
+func (t *tpi) decode(ti TypeIndex) (*Type, error) { return t.decodeOpt(ti, true) }
+
+// head decodes a type without its member list.
+func (t *tpi) head(ti TypeIndex) (*Type, error) { return t.decodeOpt(ti, false) }
+
+func (t *tpi) decodeOpt(ti TypeIndex, fields bool) (*Type, error) {
 	if ti < tpiFirst {
 		return simpleType(ti), nil
 	}
@@ -302,7 +312,7 @@ func (t *tpi) decode(ti TypeIndex) (*Type, error) {
 	if err == nil && c.bad {
 		err = errors.New("record is truncated")
 	}
-	if err == nil && !ty.Forward && ty.fieldList != 0 {
+	if err == nil && fields && !ty.Forward && ty.fieldList != 0 {
 		ty.Fields, err = t.fields(ty.fieldList)
 	}
 	if err != nil {
