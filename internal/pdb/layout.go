@@ -27,7 +27,7 @@ type Member struct {
 
 const (
 	maxLayoutDepth   = 32
-	maxLayoutMembers = 1 << 18
+	maxLayoutMembers = 1 << 16
 	maxNameDepth     = 24
 )
 
@@ -44,11 +44,22 @@ func (f *File) Layout(ti TypeIndex, depth int) ([]Member, error) {
 	if err != nil {
 		return nil, err
 	}
-	budget := maxLayoutMembers
-	return t.layout(ti, min(depth, maxLayoutDepth), &budget)
+	return t.newLayout(ti, depth)
 }
 
-func (t *tpi) layout(ti TypeIndex, depth int, budget *int) ([]Member, error) {
+// layoutBudget bounds the work of one Layout: members listed and type
+// records read to spell their types (names past it print as "...").
+type layoutBudget struct {
+	members int
+	names   namer
+}
+
+func (t *tpi) newLayout(ti TypeIndex, depth int) ([]Member, error) {
+	b := &layoutBudget{members: maxLayoutMembers, names: namer{t: t, budget: layoutNameBudget}}
+	return t.layout(ti, min(depth, maxLayoutDepth), b)
+}
+
+func (t *tpi) layout(ti TypeIndex, depth int, budget *layoutBudget) ([]Member, error) {
 	ty, err := t.resolve(ti)
 	if err != nil {
 		return nil, err
@@ -74,11 +85,11 @@ func (t *tpi) layout(ti TypeIndex, depth int, budget *int) ([]Member, error) {
 		default:
 			continue
 		}
-		if *budget--; *budget < 0 {
+		if budget.members--; budget.members < 0 {
 			return nil, fmt.Errorf("layout of %s has more than %d members", ty.Name, maxLayoutMembers)
 		}
 		m.Offset = fl.Offset
-		if err := t.describe(&m, fl.Type); err != nil {
+		if err := t.describe(&m, fl.Type, &budget.names); err != nil {
 			return nil, fmt.Errorf("%s.%s: %w", ty.Name, fl.Name, err)
 		}
 		if depth > 0 && (m.Kind == KindStruct || m.Kind == KindClass || m.Kind == KindUnion) && !m.Bitfield {
@@ -92,7 +103,7 @@ func (t *tpi) layout(ti TypeIndex, depth int, budget *int) ([]Member, error) {
 }
 
 // describe fills a member's type, size, kind and dt text.
-func (t *tpi) describe(m *Member, ti TypeIndex) error {
+func (t *tpi) describe(m *Member, ti TypeIndex, n *namer) error {
 	ty, err := t.resolveHead(ti)
 	if err != nil {
 		return err
@@ -118,7 +129,7 @@ func (t *tpi) describe(m *Member, ti TypeIndex) error {
 	}
 	m.Type, m.Kind = ty.Index, ty.Kind
 	m.Size, err = t.sizeOf(ty.Index, 0)
-	m.Text = t.dtName(ty.Index)
+	m.Text = n.dt(ty.Index)
 	return err
 }
 
@@ -127,20 +138,26 @@ func (t *tpi) describe(m *Member, ti TypeIndex) error {
 type namer struct {
 	t      *tpi
 	budget int
+	depth  int
 }
 
-const nameBudget = 256
+const (
+	nameBudget       = 256     // records read to spell one type
+	layoutNameBudget = 1 << 16 // records read to spell one layout's types
+)
 
 // dtName spells ti as KD's dt does.
-func (t *tpi) dtName(ti TypeIndex) string { return (&namer{t, nameBudget}).dt(ti) }
+func (t *tpi) dtName(ti TypeIndex) string { return (&namer{t: t, budget: nameBudget}).dt(ti) }
 
 // cName spells ti in C.
-func (t *tpi) cName(ti TypeIndex) string { return (&namer{t, nameBudget}).c(ti) }
+func (t *tpi) cName(ti TypeIndex) string { return (&namer{t: t, budget: nameBudget}).c(ti) }
 
 func (n *namer) dt(ti TypeIndex) string {
-	if n.budget--; n.budget < 0 {
+	if n.budget--; n.budget < 0 || n.depth >= maxNameDepth {
 		return "..."
 	}
+	n.depth++
+	defer func() { n.depth-- }()
 	t := n.t
 	if ti < tpiFirst {
 		if uint32(ti)>>8&0xF != 0 {
@@ -199,9 +216,11 @@ func (f *File) TypeName(ti TypeIndex) (string, error) {
 }
 
 func (n *namer) c(ti TypeIndex) string {
-	if n.budget--; n.budget < 0 {
+	if n.budget--; n.budget < 0 || n.depth >= maxNameDepth {
 		return "..."
 	}
+	n.depth++
+	defer func() { n.depth-- }()
 	t := n.t
 	if ti < tpiFirst {
 		st := simpleType(ti)

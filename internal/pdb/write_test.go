@@ -110,6 +110,7 @@ type synth struct {
 	module    le   // one module's symbols (after the signature)
 	types     []le // TPI records, from index 0x1000
 	omap      []omapEntry
+	noSecHdr  bool // leave out the section header stream
 }
 
 // build writes the PDB: streams 0 (old directory, empty), PDB, TPI, DBI,
@@ -150,7 +151,7 @@ func (s *synth) build() []byte {
 	dbgHdr := le(nil)
 	for i := range 11 {
 		switch {
-		case i == dbgSectionHdr:
+		case i == dbgSectionHdr && !s.noSecHdr:
 			dbgHdr = dbgHdr.u16(stSecHdr)
 		case i == dbgOmapFromSrc && s.omap != nil:
 			dbgHdr = dbgHdr.u16(stOMAP)
