@@ -35,11 +35,10 @@ const (
 // references resolved), expanding embedded structs and unions depth
 // levels down (0: none), as dt and dt -r show them.
 func (f *File) Layout(ti TypeIndex, depth int) ([]Member, error) {
-	done, err := f.query()
-	if err != nil {
+	if err := f.rlock(); err != nil {
 		return nil, err
 	}
-	defer done()
+	defer f.mu.RUnlock()
 	t, err := f.loadTypes()
 	if err != nil {
 		return nil, err
@@ -203,11 +202,10 @@ func ptrWord(size uint64) string {
 // TypeName spells ti in C: "struct _KDT_OBJECT *", "char[15]",
 // "const unsigned long", "int (void *, unsigned int)".
 func (f *File) TypeName(ti TypeIndex) (string, error) {
-	done, err := f.query()
-	if err != nil {
+	if err := f.rlock(); err != nil {
 		return "", err
 	}
-	defer done()
+	defer f.mu.RUnlock()
 	t, err := f.loadTypes()
 	if err != nil {
 		return "", err

@@ -213,14 +213,15 @@ func translateOMAP(o []omapEntry, r uint32) (uint32, bool) {
 	return o[lo-1].to + (r - o[lo-1].from), true
 }
 
-// query takes the read lock for a query and reports a closed file.
-func (f *File) query() (func(), error) {
+// rlock takes the read lock for a query; on a closed file it returns
+// ErrClosed without holding the lock.
+func (f *File) rlock() error {
 	f.mu.RLock()
 	if f.closed {
 		f.mu.RUnlock()
-		return nil, ErrClosed
+		return ErrClosed
 	}
-	return f.mu.RUnlock, nil
+	return nil
 }
 
 // openBytes opens a PDB held in memory (tests and fuzzing).

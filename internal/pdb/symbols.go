@@ -2,6 +2,7 @@ package pdb
 
 import (
 	"cmp"
+	"encoding/binary"
 	"slices"
 	"sort"
 )
@@ -33,10 +34,10 @@ type Symbol struct {
 	Name string
 	RVA  uint32
 	Size uint32 // code size of a function; 0 when unknown
-	Kind SymbolKind
 	// Type is the symbol's type index: an LF_PROCEDURE or LF_FUNC_ID
 	// for functions, the variable's type for data, 0 for publics.
 	Type TypeIndex
+	Kind SymbolKind
 	// Code is set for publics the linker marked as code or function.
 	Code bool
 	// Static is set for file-local functions and data (S_LPROC32,
@@ -66,24 +67,51 @@ func (f *File) buildSymbols() (*symIndex, error) {
 	if err := f.loadSections(); err != nil {
 		return nil, err
 	}
-	var syms []Symbol
+	// Count first so that the index is allocated once, at its size.
+	streams, err := f.symbolStreams()
+	if err != nil {
+		return nil, err
+	}
+	n := 0
+	for i, b := range streams {
+		if i == 0 {
+			n += countSymbols(b)
+		} else if len(b) > 4 {
+			n += countSymbols(b[4:]) // after the signature
+		}
+	}
+	syms := make([]Symbol, 0, n)
 	add := func(s Symbol, seg uint16, off uint32) {
 		if r, ok := f.rva(seg, off); ok && s.Name != "" {
 			s.RVA = r
 			syms = append(syms, s)
 		}
 	}
-	// The symbol-record stream holds the publics and the globals.
+	for i, b := range streams {
+		var err error
+		if i == 0 {
+			err = scanGlobals(b, add)
+		} else {
+			err = scanModule(b, add)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return newSymIndex(syms), nil
+}
+
+// symbolStreams returns the symbol-record stream (first, nil when
+// absent) and the module symbol streams cut to their symbols.
+func (f *File) symbolStreams() ([][]byte, error) {
+	out := [][]byte{nil}
 	if sr := int(f.dbi.symRecords); sr != noStream {
 		b, err := f.msf.stream(sr, "symbol record stream")
 		if err != nil {
 			return nil, err
 		}
-		if err := scanGlobals(b, add); err != nil {
-			return nil, err
-		}
+		out[0] = b
 	}
-	// Module streams give functions with their sizes, and file statics.
 	for i, m := range f.dbi.modules {
 		if i >= maxModuleStreams {
 			break
@@ -98,11 +126,27 @@ func (f *File) buildSymbols() (*symIndex, error) {
 		if int64(m.symBytes) > int64(len(b)) {
 			return nil, formatErr("module symbol stream", "module %q claims %d bytes of symbols, its stream has %d", m.Name, m.symBytes, len(b))
 		}
-		if err := scanModule(b[:m.symBytes], add); err != nil {
-			return nil, err
-		}
+		out = append(out, b[:m.symBytes])
 	}
-	return newSymIndex(syms), nil
+	return out, nil
+}
+
+// countSymbols counts the records that may become symbols, reading only
+// record headers.
+func countSymbols(b []byte) int {
+	n := 0
+	for off := 0; off+4 <= len(b); {
+		l := int(binary.LittleEndian.Uint16(b[off:]))
+		if l < 2 {
+			break
+		}
+		switch binary.LittleEndian.Uint16(b[off+2:]) {
+		case sPub32, sGData32, sLData32, sGProc32, sLProc32, sGProc32ID, sLProc32ID:
+			n++
+		}
+		off += 2 + l
+	}
+	return n
 }
 
 // addFunc receives a symbol and its section:offset.
@@ -176,7 +220,10 @@ func newSymIndex(syms []Symbol) *symIndex {
 			out = append(out, s)
 		}
 	}
-	ix := &symIndex{syms: slices.Clip(out)}
+	if cap(out)-len(out) > len(out)/4 {
+		out = slices.Clone(out) // duplicates merged: do not keep the slack
+	}
+	ix := &symIndex{syms: out}
 	ix.byName = make([]int32, len(out))
 	for i := range out {
 		ix.byName[i] = int32(i)
@@ -193,11 +240,10 @@ func newSymIndex(syms []Symbol) *symIndex {
 // Lookup returns the symbols named exactly name (case-sensitive), the
 // preferred kind first.
 func (f *File) Lookup(name string) ([]Symbol, error) {
-	done, err := f.query()
-	if err != nil {
+	if err := f.rlock(); err != nil {
 		return nil, err
 	}
-	defer done()
+	defer f.mu.RUnlock()
 	ix, err := f.loadSymbols()
 	if err != nil {
 		return nil, err
@@ -215,11 +261,10 @@ func (f *File) Lookup(name string) ([]Symbol, error) {
 // pattern, where '*' matches any run of characters and '?' any one
 // character, ignoring case (as KD's x does). Returning false stops.
 func (f *File) Find(pattern string, fn func(Symbol) bool) error {
-	done, err := f.query()
-	if err != nil {
+	if err := f.rlock(); err != nil {
 		return err
 	}
-	defer done()
+	defer f.mu.RUnlock()
 	ix, err := f.loadSymbols()
 	if err != nil {
 		return err
@@ -236,11 +281,10 @@ func (f *File) Find(pattern string, fn func(Symbol) bool) error {
 // (ok false if none) and the one at the least address > rva (ok false if
 // none), the pair KD's ln prints.
 func (f *File) Nearest(rva uint32) (below Symbol, okBelow bool, above Symbol, okAbove bool, err error) {
-	done, err := f.query()
-	if err != nil {
+	if err = f.rlock(); err != nil {
 		return
 	}
-	defer done()
+	defer f.mu.RUnlock()
 	ix, err := f.loadSymbols()
 	if err != nil {
 		return
@@ -263,11 +307,10 @@ func (f *File) Nearest(rva uint32) (below Symbol, okBelow bool, above Symbol, ok
 // At returns every symbol at exactly rva (KD's "Exact matches"),
 // preferred first.
 func (f *File) At(rva uint32) ([]Symbol, error) {
-	done, err := f.query()
-	if err != nil {
+	if err := f.rlock(); err != nil {
 		return nil, err
 	}
-	defer done()
+	defer f.mu.RUnlock()
 	ix, err := f.loadSymbols()
 	if err != nil {
 		return nil, err
@@ -284,11 +327,10 @@ func (f *File) At(rva uint32) ([]Symbol, error) {
 // the module streams; ok is false when no known function does (a
 // public-only PDB, or code between functions).
 func (f *File) FunctionAt(rva uint32) (fn Symbol, ok bool, err error) {
-	done, err := f.query()
-	if err != nil {
+	if err = f.rlock(); err != nil {
 		return
 	}
-	defer done()
+	defer f.mu.RUnlock()
 	ix, err := f.loadSymbols()
 	if err != nil {
 		return
@@ -308,11 +350,10 @@ func (f *File) FunctionAt(rva uint32) (fn Symbol, ok bool, err error) {
 
 // Functions returns every function with a known extent, by address.
 func (f *File) Functions() ([]Symbol, error) {
-	done, err := f.query()
-	if err != nil {
+	if err := f.rlock(); err != nil {
 		return nil, err
 	}
-	defer done()
+	defer f.mu.RUnlock()
 	ix, err := f.loadSymbols()
 	if err != nil {
 		return nil, err
@@ -326,11 +367,10 @@ func (f *File) Functions() ([]Symbol, error) {
 
 // Symbols returns every symbol, by address.
 func (f *File) Symbols() ([]Symbol, error) {
-	done, err := f.query()
-	if err != nil {
+	if err := f.rlock(); err != nil {
 		return nil, err
 	}
-	defer done()
+	defer f.mu.RUnlock()
 	ix, err := f.loadSymbols()
 	if err != nil {
 		return nil, err

@@ -56,8 +56,10 @@ type tpi struct {
 	data    []byte   // the records (after the header)
 	begin   uint32   // first type index
 	offsets []uint32 // offsets of records in data
-	// full maps a UDT's unique name (or name) to its complete
-	// definition; byName maps the plain name.
+	// full maps a UDT's unique name (or its name, when it has none) to
+	// its complete definition; byName maps the plain names of the UDTs
+	// that have a unique name. C types (the kernel's) have none, so one
+	// map serves them.
 	full   map[string]TypeIndex
 	byName map[string]TypeIndex
 }
@@ -109,20 +111,39 @@ func parseTPI(b []byte) (*tpi, error) {
 
 // noteUDT records a complete struct/class/union/enum by name.
 func (t *tpi) noteUDT(ti TypeIndex, kind uint16, body []byte) {
-	name, unique, prop, ok := udtNames(kind, body)
-	if !ok || prop&propForward != 0 {
+	switch kind {
+	case lfClass, lfStructure, lfInterface, lfUnion, lfEnum:
+		if len(body) < 4 || binary.LittleEndian.Uint16(body[2:])&propForward != 0 {
+			return // forward references are resolved, not indexed
+		}
+	default:
 		return
 	}
-	key := name
-	if prop&propUniqueName != 0 && unique != "" {
-		key = unique
+	name, unique, prop, ok := udtNames(kind, body)
+	if !ok {
+		return
 	}
-	if _, dup := t.full[key]; !dup {
-		t.full[key] = ti
+	if prop&propUniqueName == 0 || unique == "" {
+		if _, dup := t.full[name]; !dup {
+			t.full[name] = ti
+		}
+		return
+	}
+	if _, dup := t.full[unique]; !dup {
+		t.full[unique] = ti
 	}
 	if _, dup := t.byName[name]; !dup {
 		t.byName[name] = ti
 	}
+}
+
+// lookupName finds a complete UDT by plain name.
+func (t *tpi) lookupName(name string) (TypeIndex, bool) {
+	if ti, ok := t.byName[name]; ok {
+		return ti, true
+	}
+	ti, ok := t.full[name]
+	return ti, ok
 }
 
 // udtNames decodes the name, unique name and property of a UDT record.

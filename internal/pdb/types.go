@@ -3,6 +3,7 @@ package pdb
 import (
 	"errors"
 	"fmt"
+	"slices"
 )
 
 // TypeKind classifies a Type.
@@ -112,11 +113,10 @@ func (f *File) loadTypes() (*tpi, error) {
 // Type decodes type ti. Forward references are returned as they are;
 // use Resolve for the definition.
 func (f *File) Type(ti TypeIndex) (*Type, error) {
-	done, err := f.query()
-	if err != nil {
+	if err := f.rlock(); err != nil {
 		return nil, err
 	}
-	defer done()
+	defer f.mu.RUnlock()
 	t, err := f.loadTypes()
 	if err != nil {
 		return nil, err
@@ -127,11 +127,10 @@ func (f *File) Type(ti TypeIndex) (*Type, error) {
 // Resolve decodes ti and, if it is a forward reference, the complete
 // definition of the same name instead (unchanged when none exists).
 func (f *File) Resolve(ti TypeIndex) (*Type, error) {
-	done, err := f.query()
-	if err != nil {
+	if err := f.rlock(); err != nil {
 		return nil, err
 	}
-	defer done()
+	defer f.mu.RUnlock()
 	t, err := f.loadTypes()
 	if err != nil {
 		return nil, err
@@ -143,24 +142,24 @@ func (f *File) Resolve(ti TypeIndex) (*Type, error) {
 // name (exactly, or else ignoring case); a forward reference with no
 // definition is returned as it is.
 func (f *File) TypeByName(name string) (*Type, error) {
-	done, err := f.query()
-	if err != nil {
+	if err := f.rlock(); err != nil {
 		return nil, err
 	}
-	defer done()
+	defer f.mu.RUnlock()
 	t, err := f.loadTypes()
 	if err != nil {
 		return nil, err
 	}
-	if ti, ok := t.byName[name]; ok {
+	if ti, ok := t.lookupName(name); ok {
 		return t.decode(ti)
 	}
-	if ti, ok := t.full[name]; ok {
-		return t.decode(ti)
-	}
-	for n, ti := range t.byName {
-		if len(n) == len(name) && Match(name, n) && !hasWild(name) {
-			return t.decode(ti)
+	if !hasWild(name) {
+		for _, m := range []map[string]TypeIndex{t.byName, t.full} {
+			for n, ti := range m {
+				if len(n) == len(name) && Match(name, n) {
+					return t.decode(ti)
+				}
+			}
 		}
 	}
 	return nil, fmt.Errorf("no type named %q", name)
@@ -169,11 +168,10 @@ func (f *File) TypeByName(name string) (*Type, error) {
 // TypeNames returns the names of the complete user-defined types that
 // match pattern ('*' and '?' wildcards, case ignored).
 func (f *File) TypeNames(pattern string) ([]string, error) {
-	done, err := f.query()
-	if err != nil {
+	if err := f.rlock(); err != nil {
 		return nil, err
 	}
-	defer done()
+	defer f.mu.RUnlock()
 	t, err := f.loadTypes()
 	if err != nil {
 		return nil, err
@@ -184,6 +182,18 @@ func (f *File) TypeNames(pattern string) ([]string, error) {
 			out = append(out, n)
 		}
 	}
+	for n, ti := range t.full {
+		// Unique names are decorated; list the plain name instead.
+		if len(t.byName) > 0 {
+			if ty, err := t.head(ti); err == nil && ty.UniqueName == n {
+				continue
+			}
+		}
+		if Match(pattern, n) {
+			out = append(out, n)
+		}
+	}
+	slices.Sort(out)
 	return out, nil
 }
 
@@ -214,7 +224,7 @@ func (t *tpi) resolveOpt(ti TypeIndex, fields bool) (*Type, error) {
 	if full, ok := t.full[key]; ok {
 		return t.decodeOpt(full, fields)
 	}
-	if full, ok := t.byName[ty.Name]; ok {
+	if full, ok := t.lookupName(ty.Name); ok {
 		return t.decodeOpt(full, fields)
 	}
 	return ty, nil
@@ -370,7 +380,7 @@ func (t *tpi) sizeOf(ti TypeIndex, depth int) (uint64, error) {
 			}
 			full, ok := t.full[key]
 			if !ok {
-				if full, ok = t.byName[name]; !ok {
+				if full, ok = t.lookupName(name); !ok {
 					return 0, nil
 				}
 			}
