@@ -3,11 +3,13 @@ package commands
 import (
 	"context"
 	"encoding/binary"
+	"fmt"
 	"strings"
 )
 
-// maxDump bounds one memory display.
-const maxDump = 1 << 20
+// maxDump bounds one memory display: a display is formatted whole, so it
+// is kept to what a screen can show; .writemem moves more.
+const maxDump = 16 << 20
 
 // dumpFormat is one d* display form.
 type dumpFormat struct {
@@ -112,20 +114,18 @@ func cmdDump(ctx context.Context, e *Env, form, args string) (Result, error) {
 			return nil, err
 		}
 	}
-	count := uint64(f.deflt)
-	switch {
-	case r.count > 0:
-		count = r.count
-	case r.haveEnd:
-		if r.end < addr {
-			return nil, syntaxErr(line, "the end address is before the start")
-		}
-		count = (r.end - addr + uint64(f.size)) / uint64(f.size)
+	size, err := r.length(f.size, addr)
+	if err != nil {
+		return nil, syntaxErr(line, "%v", err)
 	}
-	if count > maxDump || count*uint64(f.size) > maxDump {
-		return nil, syntaxErr(line, "range too large (at most %d bytes; KD limits a display the same way)", maxDump)
+	if size == 0 {
+		size = uint64(f.deflt * f.size)
 	}
-	n := int(count) * f.size
+	if size > maxDump {
+		return nil, &Error{Msg: fmt.Sprintf("%s: a display of 0x%x bytes is more than kd shows at once (0x%x)", line, size, maxDump),
+			Hints: []string{".writemem FILE " + strings.TrimSpace(args) + " copies any range to a file"}}
+	}
+	n := int(size)
 	data, ok, err := e.T.ReadMemory(ctx, addr, n)
 	if err != nil {
 		return nil, err

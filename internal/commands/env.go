@@ -18,6 +18,8 @@ type Host interface {
 	Quit()
 	// KdVersion returns kd's version string.
 	KdVersion() string
+	// Progress starts reporting a transfer of total bytes.
+	Progress(total int64, what string) Progress
 }
 
 // Env is what a command runs against: the target, the console's services

@@ -236,6 +236,33 @@ type rangeArgs struct {
 	count    uint64 // elements; 0 = the command's default
 	end      uint64
 	haveEnd  bool
+	anySize  bool // "L?": no 256 MiB limit
+}
+
+// maxRange is KD's limit on a range given without L?: 256 MiB.
+const maxRange = 256 << 20
+
+// length returns the range's length in bytes for elements of size bytes,
+// applying KD's rule: more than 256 MiB needs L?.
+func (r rangeArgs) length(size int, start uint64) (uint64, error) {
+	var n uint64
+	switch {
+	case r.count > 0:
+		if r.count > (1<<63)/uint64(size) {
+			return 0, fmt.Errorf("the length is too large")
+		}
+		n = r.count * uint64(size)
+	case r.haveEnd:
+		if r.end < start {
+			return 0, fmt.Errorf("the end address is before the start")
+		}
+		n = r.end - start + uint64(size)
+		n -= n % uint64(size)
+	}
+	if n > maxRange && !r.anySize {
+		return 0, fmt.Errorf("Range error: 0x%x bytes is more than 256 MiB; write L? instead of L to allow it", n)
+	}
+	return n, nil
 }
 
 // parseRange parses a d* / u range.
@@ -267,7 +294,9 @@ func parseRange(args string, env exprEnv) (rangeArgs, error) {
 		}
 	}
 	if hasL {
-		countText = strings.TrimPrefix(strings.TrimSpace(countText), "?")
+		countText = strings.TrimSpace(countText)
+		r.anySize = strings.HasPrefix(countText, "?")
+		countText = strings.TrimPrefix(countText, "?")
 		n, err := evalExpr(countText, env)
 		if err != nil {
 			return r, fmt.Errorf("bad length: %v", err)

@@ -71,7 +71,7 @@ func TestParseRange(t *testing.T) {
 		{"rsp", rangeArgs{addr: 0xfffff80014a0ff68, haveAddr: true}, false},
 		{"rsp L4", rangeArgs{addr: 0xfffff80014a0ff68, haveAddr: true, count: 4}, false},
 		{"rsp l 0n10", rangeArgs{addr: 0xfffff80014a0ff68, haveAddr: true, count: 10}, false},
-		{"1000 L?100", rangeArgs{addr: 0x1000, haveAddr: true, count: 0x100}, false},
+		{"1000 L?100", rangeArgs{addr: 0x1000, haveAddr: true, count: 0x100, anySize: true}, false},
 		{"1000 1010", rangeArgs{addr: 0x1000, haveAddr: true, end: 0x1010, haveEnd: true}, false},
 		{"L8", rangeArgs{count: 8}, false},
 		{"rsp L0", rangeArgs{}, true},
@@ -81,6 +81,36 @@ func TestParseRange(t *testing.T) {
 		got, err := parseRange(tt.in, fakeEnv{})
 		if (err != nil) != tt.bad || !tt.bad && got != tt.want {
 			t.Errorf("parseRange(%q) = %+v, %v; want %+v (error %v)", tt.in, got, err, tt.want, tt.bad)
+		}
+	}
+}
+
+func TestRangeLength(t *testing.T) {
+	tests := []struct {
+		args string
+		size int
+		want uint64
+		bad  bool
+	}{
+		{"1000 L10", 1, 0x10, false},
+		{"1000 L10", 8, 0x80, false},
+		{"1000 1fff", 1, 0x1000, false},
+		{"1000 1fff", 4, 0x1000, false},
+		{"1000", 1, 0, false},
+		{"0 L10000000", 1, 0x10000000, false},
+		{"0 L10000001", 1, 0, true},
+		{"0 L?10000001", 1, 0x10000001, false},
+		{"0 L2000001", 8, 0, true},
+		{"0 L?ffffffffffffffff", 8, 0, true},
+	}
+	for _, tt := range tests {
+		r, err := parseRange(tt.args, fakeEnv{})
+		if err != nil {
+			t.Fatalf("parseRange(%q): %v", tt.args, err)
+		}
+		got, err := r.length(tt.size, r.addr)
+		if (err != nil) != tt.bad || got != tt.want {
+			t.Errorf("length(%q, %d) = %#x, %v; want %#x (error %v)", tt.args, tt.size, got, err, tt.want, tt.bad)
 		}
 	}
 }

@@ -1,6 +1,10 @@
 package commands
 
-import "github.com/gokd/kd/internal/target"
+import (
+	"time"
+
+	"github.com/gokd/kd/internal/target"
+)
 
 // Result is what a command found. The concrete types below are the
 // results; renderers switch on them. A command with nothing to show
@@ -84,6 +88,17 @@ type LogClosed struct{ Path string }
 // Quit is q.
 type Quit struct{}
 
+// FileTransfer is .writemem or .readmem: Bytes of Total moved between
+// File and the target at Addr in Elapsed.
+type FileTransfer struct {
+	Op      string // ".writemem" or ".readmem"
+	File    string
+	Addr    uint64
+	Bytes   uint64
+	Total   uint64
+	Elapsed time.Duration
+}
+
 // ResultName returns the result's JSON name.
 func (RegisterDisplay) ResultName() string     { return "registers" }
 func (RegisterValues) ResultName() string      { return "register_values" }
@@ -100,3 +115,4 @@ func (Echo) ResultName() string                { return "echo" }
 func (LogOpened) ResultName() string           { return "log_opened" }
 func (LogClosed) ResultName() string           { return "log_closed" }
 func (Quit) ResultName() string                { return "quit" }
+func (FileTransfer) ResultName() string        { return "transfer" }

@@ -384,3 +384,56 @@ func TestScriptCtrlBFirstLine(t *testing.T) {
 		t.Fatalf("exit status %d, want 0; stderr:\n%s", st, ts.errs)
 	}
 }
+
+// TestScriptWriteMemReadMem: .writemem copies target memory to a file
+// byte for byte, .readmem puts a file into target memory, an unreadable
+// page ends .writemem with KD's message and the file keeps what was read
+// before it, and a CTRL+C line that arrives during a long .writemem
+// interrupts it cleanly.
+func TestScriptWriteMemReadMem(t *testing.T) {
+	dir := t.TempDir()
+	out, in, part, big := filepath.Join(dir, "out.bin"), filepath.Join(dir, "in.bin"), filepath.Join(dir, "part.bin"), filepath.Join(dir, "big.bin")
+	if err := os.WriteFile(in, []byte("kd readmem test!"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ts := startScript(t)
+	ts.send(".writemem " + out + " @rsp L40\ndb @rsp L40\n.readmem " + in + " @rsp+8 L100\ndb @rsp+8 L10\n" +
+		".writemem " + part + " nt L10000\n")
+	ts.out.waitFor(t, "kd> .writemem "+part, 1)
+	ts.errs.waitFor(t, "Unable to read memory at", 1)
+	ts.send(".writemem " + big + " ffffd000`00000000 L?10000000\n")
+	ts.events.waitFor(t, "api", 200) // well into the 256 MiB
+	ts.send("\x03\n")
+	ts.errs.waitFor(t, "interrupted after", 1)
+	ts.send("q\n")
+	if st := ts.wait(); st != ExitCommand {
+		t.Fatalf("exit status %d, want 1 (two transfers ended early)", st)
+	}
+	text := ts.out.String()
+	if !strings.Contains(text, "Writing 40 bytes.\n") || !strings.Contains(text, "Reading 10 bytes.\n") {
+		t.Errorf("output:\n%s", text)
+	}
+	// The file holds what db showed.
+	b, err := os.ReadFile(out)
+	if err != nil || len(b) != 0x40 {
+		t.Fatalf("%s: %d bytes, %v", out, len(b), err)
+	}
+	first := fmt.Sprintf("%02x %02x %02x %02x", b[0], b[1], b[2], b[3])
+	if i := strings.Index(text, "kd> db @rsp L40\n"); i < 0 || !strings.Contains(text[i:], "  "+first+" ") {
+		t.Errorf("db does not show the file's first bytes %s:\n%s", first, text)
+	}
+	if !strings.Contains(text, "6b 64 20 72 65 61 64 6d-65 6d 20 74 65 73 74 21  kd readmem test!") {
+		t.Errorf(".readmem did not write the file:\n%s", text)
+	}
+	// The partial file ends where the target refused to read.
+	errs := ts.errs.String()
+	p, _ := os.ReadFile(part)
+	if len(p) == 0 || len(p)%0x1000 != 0 || !strings.Contains(errs, fmt.Sprintf("keeps the 0x%x bytes read before", len(p))) {
+		t.Errorf("partial file: %d bytes; stderr:\n%s", len(p), errs)
+	}
+	// The interrupted file holds what the error says.
+	st, err := os.Stat(big)
+	if err != nil || st.Size() == 0 || st.Size() >= 1<<28 || !strings.Contains(errs, fmt.Sprintf("interrupted after 0x%x of 0x10000000 bytes", st.Size())) {
+		t.Errorf("interrupted file: %v, %v; stderr:\n%s", st, err, errs)
+	}
+}

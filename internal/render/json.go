@@ -299,6 +299,8 @@ func resultData(res commands.Result) any {
 		return map[string]any{"path": v.Path}
 	case commands.Quit:
 		return map[string]any{}
+	case commands.FileTransfer:
+		return map[string]any{"op": v.Op, "file": v.File, "address": Hex(v.Addr), "bytes": v.Bytes, "total": v.Total, "ms": v.Elapsed.Milliseconds()}
 	}
 	return map[string]any{}
 }

@@ -365,6 +365,12 @@ func (r *Text) Result(res commands.Result) {
 		}
 	case commands.Quit:
 		o.Printf("quit:")
+	case commands.FileTransfer:
+		verb := "Writing"
+		if v.Op == ".readmem" {
+			verb = "Reading"
+		}
+		o.Printf("%s %x bytes.", verb, v.Bytes)
 	}
 }
 
