@@ -121,6 +121,7 @@ const (
 	sigReset
 	sigReply
 	sigStateChange
+	sigTalk // the target said something only a running target says
 )
 
 // pending is the request in flight, guarded by Engine.mu.
@@ -129,6 +130,9 @@ type pending struct {
 	seq     uint32
 	id      uint32
 	api     API
+	addr    uint64 // the request's address, for APIs whose reply echoes it
+	resumes bool   // the request lets the target run (API.Resumes)
+	acked   bool   // the target acknowledged the request
 	dst     []byte // where the reply's data goes, up to cap; nil: a fresh copy
 	filled  bool   // the reply was delivered
 	held    bool   // the reply's ACK is held for the requester to send
@@ -164,6 +168,7 @@ type Engine struct {
 	seq     uint32        // numbers requests for their signals
 	carry   bool          // an ACK of the last reply waits to go with the next request
 	carryID uint32        // its id
+	handoff chan struct{} // set when a cancelled exchange is being finished: release closes it
 
 	mu        sync.Mutex
 	nextID    uint32  // id of the host's next data packet

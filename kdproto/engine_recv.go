@@ -75,7 +75,7 @@ func (e *Engine) deliverReply(m Manipulate, ackID uint32) bool {
 	}
 	s := signal{kind: sigReply, reply: m}
 	held := false
-	if m.API == p.api && !p.filled {
+	if answers(m, p.api, p.addr) && !p.filled {
 		p.filled = true
 		if p.dst != nil {
 			s.reply.Data = p.dst[:copy(p.dst[:cap(p.dst)], m.Data)]
@@ -106,8 +106,23 @@ func (e *Engine) handle(p Packet) {
 		}
 		return
 	}
+	if e.caps.checksHeaders() {
+		if why := headerDamaged(p); why != "" {
+			// Noise in the header, which the checksum does not cover:
+			// acknowledging it would lose the packet (the target would
+			// take the ACK for its real packet); ask for it again.
+			e.traceIn(p, why+": damaged, RESEND")
+			e.queueControl(PacketTypeResend, 0)
+			return
+		}
+	}
 	e.mu.Lock()
 	dup := e.haveLast && p.ID == e.lastRecv
+	if p.ID&SyncPacketID != 0 && !dup && !e.caps.ResetKeepsIDs {
+		// Only a target that started over sets the sync bit: it expects
+		// the host's next packet to carry InitialPacketID again.
+		e.nextID = InitialPacketID
+	}
 	if !dup {
 		e.lastRecv, e.haveLast = p.ID, true
 	}
@@ -148,11 +163,22 @@ func (e *Engine) handle(p Packet) {
 		sc.Extra = bytes.Clone(sc.Extra)
 		e.mu.Lock()
 		repeat := bytes.Equal(e.lastStop, p.Payload)
+		if repeat && e.pend.active && e.pend.resumes && !e.pend.acked {
+			// The stop the target re-sent before it took the request
+			// that resumes it: the target's stream is in order, so a
+			// copy of the last stop that comes before the ACK is the
+			// old stop, not a new one. It was ACKed; drop it.
+			e.mu.Unlock()
+			return
+		}
 		e.lastStop = append(e.lastStop[:0], p.Payload...)
 		e.stops++
 		e.state.Store(int32(StateStopped))
+		if !repeat {
+			e.signalLocked(signal{kind: sigTalk})
+		}
+		e.signalLocked(signal{kind: sigStateChange})
 		e.mu.Unlock()
-		e.signalPending(signal{kind: sigStateChange})
 		e.emit(Event{Kind: EventStateChange, State: sc, Repeat: repeat})
 	case PacketTypeDebugIO:
 		d, err := ParseDebugIO(p.Payload)
@@ -162,6 +188,9 @@ func (e *Engine) handle(p Packet) {
 		}
 		switch d.API {
 		case APIPrintString:
+			// Only a running target prints: this is the ACK of a
+			// resume that was lost on the line.
+			e.signalPending(signal{kind: sigTalk})
 			e.emit(Event{Kind: EventPrint, Text: bytes.Clone(d.Text())})
 		case APIGetString:
 			e.emit(Event{Kind: EventPrompt, Text: bytes.Clone(d.Text()), MaxReply: d.LengthRead})

@@ -2,6 +2,7 @@ package kdproto
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"time"
@@ -61,11 +62,21 @@ func (e *Engine) request(ctx context.Context, m Manipulate, dst []byte) (Manipul
 		e.state.Store(int32(StateRunning))
 	}
 	e.mu.Unlock()
-	reply, err := e.transact(ctx, PacketTypeStateManipulate, e.payload, m.API, m.API.HasReply(), dst)
+	var addr uint64
+	if echoesAddress(m.API) {
+		addr = binary.LittleEndian.Uint64(m.U[:8])
+	}
+	reply, err := e.transactAt(ctx, PacketTypeStateManipulate, e.payload, m.API, addr, m.API.HasReply(), dst)
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if resumes {
 		switch {
+		case err != nil && e.stops == stops && (errors.Is(err, ErrNoAck) || errors.Is(err, ErrTooManyResends)):
+			// No ACK and no word from the target: it may have taken
+			// the request (its ACK lost) and run, or not. kd does not
+			// know, and says so: a break-in settles it (a stopped
+			// target re-sends its stop, a running one stops).
+			e.state.Store(int32(StateUnknown))
 		case err != nil && e.stops == stops:
 			// Not resumed after all.
 			e.state.Store(int32(before))
@@ -111,6 +122,12 @@ func (e *Engine) acquire(ctx context.Context) error {
 // release gives the request slot back, first sending the ACK of the last
 // reply if no request of this holder took it along.
 func (e *Engine) release() {
+	if h := e.handoff; h != nil {
+		// A cancelled exchange is being finished: it releases the slot.
+		e.handoff = nil
+		close(h)
+		return
+	}
 	if e.carry {
 		e.carry = false
 		e.queueControl(PacketTypeAcknowledge, e.carryID)
@@ -141,17 +158,28 @@ func (e *Engine) refuseFileIO(api API) {
 
 // transact sends one data packet, waits for its ACK (retransmitting on
 // RESEND and on ACK timeouts) and, if wantReply, for the manipulate reply
-// with the same API, whose data goes to dst as for request. A RESET from
+// that answers it, whose data goes to dst as for request. A RESET from
 // the target, or a state change re-sent while the reply is awaited, means
 // the target dropped the request: it is sent once more with the new id,
 // then the request fails. The caller holds the request slot (acquire).
+//
+// A request whose context ends after its packet went out is not
+// abandoned: the target may have taken it, and the packet ids are only in
+// step once its ACK (and reply) came. The exchange is finished in the
+// background, bounded by the engine's timeouts, and the slot is handed
+// over to it (release then waits for nothing); the caller returns at once.
 func (e *Engine) transact(ctx context.Context, t PacketType, payload []byte, api API, wantReply bool, dst []byte) (Manipulate, error) {
+	return e.transactAt(ctx, t, payload, api, 0, wantReply, dst)
+}
+
+func (e *Engine) transactAt(ctx context.Context, t PacketType, payload []byte, api API, addr uint64, wantReply bool, dst []byte) (Manipulate, error) {
 	select {
 	case <-e.done:
 		return Manipulate{}, &RequestError{API: api, Err: e.err}
 	default:
 	}
 	restarts := 1
+	repaired := false
 	// One request number for every attempt: when a RESET crosses a request
 	// that the target had in fact received after its reset, the reply to
 	// that first copy still answers the request sent again.
@@ -159,10 +187,27 @@ func (e *Engine) transact(ctx context.Context, t PacketType, payload []byte, api
 	for {
 		e.mu.Lock()
 		id, gen := e.nextID, e.resetGen
-		e.pend = pending{active: true, seq: e.seq, id: id, api: api, dst: dst}
+		e.pend = pending{active: true, seq: e.seq, id: id, api: api, addr: addr, resumes: api.Resumes() && t == PacketTypeStateManipulate, dst: dst}
 		e.mu.Unlock()
-		reply, err := e.exchange(ctx, Packet{Header: DataHeader(t, id, payload), Payload: payload}, gen, wantReply)
+		x := &xchg{pkt: Packet{Header: DataHeader(t, id, payload), Payload: payload}, gen: gen, wantReply: wantReply}
+		reply, err := e.exchange(ctx, x)
+		if err != nil && ctx.Err() != nil && errors.Is(err, ctx.Err()) && x.sent {
+			e.finishInBackground(x)
+			return Manipulate{}, &RequestError{API: api, ID: id, Err: err}
+		}
 		e.endAttempt()
+		if errors.Is(err, ErrNoReply) && api.Idempotent() && !repaired && e.caps.checksHeaders() {
+			// Acknowledged, never answered: the target dropped the
+			// request (its ids fell out of step) or lost its reply.
+			// Both sides renumber with a RESET and the request, which
+			// does nothing twice, goes again.
+			repaired = true
+			if rerr := e.repairReset(ctx); rerr == nil {
+				e.emit(Event{Kind: EventRepaired, Text: []byte(fmt.Sprintf("kd resynchronized with the target after a lost %s reply and sent the request again", api))})
+				restarts++
+				continue
+			}
+		}
 		if errors.Is(err, errRestart) {
 			if restarts > 0 {
 				restarts--
@@ -187,6 +232,44 @@ func (e *Engine) endAttempt() {
 		e.carry, e.carryID = true, e.pend.heldAck
 	}
 	e.pend = pending{}
+}
+
+// finishInBackground finishes the exchange x, whose caller gave up, and
+// then releases the request slot (once the caller released it too).
+func (e *Engine) finishInBackground(x *xchg) {
+	e.mu.Lock()
+	e.pend.dst = nil // the caller's buffer is the caller's again
+	e.mu.Unlock()
+	handed := make(chan struct{})
+	e.handoff = handed
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), e.opts.AckTimeout*time.Duration(e.opts.Retries+1)+e.opts.ReplyTimeout)
+		_, _ = e.exchange(ctx, x)
+		cancel()
+		e.endAttempt()
+		<-handed
+		e.release()
+	}()
+}
+
+// repairReset sends RESET packets until the target answers (a stopped
+// target does at once), within the engine's reply timeout.
+func (e *Engine) repairReset(ctx context.Context) error {
+	rctx, cancel := context.WithTimeout(ctx, e.opts.ReplyTimeout)
+	defer cancel()
+	_, err := e.Resync(rctx, ResyncOptions{Interval: e.opts.AckTimeout, Max: 2})
+	return err
+}
+
+// xchg is one exchange of a request packet, resumable after its caller
+// gave up (finishInBackground).
+type xchg struct {
+	pkt       Packet
+	gen       int
+	wantReply bool
+	sent      bool // the packet went out
+	acked     bool // its ACK came (or the medium confirmed it)
+	got       bool // the reply came
 }
 
 // sendPacket sends pkt, preceded in the same write by the ACK of the last
@@ -220,29 +303,37 @@ func (e *Engine) wait(ctx context.Context) (signal, bool, error) {
 	}
 }
 
-func (e *Engine) exchange(ctx context.Context, pkt Packet, gen int, wantReply bool) (Manipulate, error) {
+func (e *Engine) exchange(ctx context.Context, x *xchg) (Manipulate, error) {
 	defer e.timer.Stop()
-	if err := e.sendPacket(pkt); err != nil {
-		return Manipulate{}, err
+	if !x.sent {
+		if err := e.sendPacket(x.pkt); err != nil {
+			return Manipulate{}, err
+		}
+		x.sent = true
 	}
 	var reply Manipulate
 	gotReply, resends := false, 0
-	if !e.caps.NoAcks {
-		var err error
-		reply, gotReply, err = e.waitAck(ctx, pkt)
-		if err != nil {
-			return Manipulate{}, err
+	if !x.acked {
+		if !e.caps.NoAcks {
+			var err error
+			reply, gotReply, err = e.waitAck(ctx, x.pkt)
+			if err != nil {
+				return Manipulate{}, err
+			}
 		}
+		x.acked = true
+		e.mu.Lock()
+		e.pend.acked = true
+		if e.resetGen == x.gen {
+			e.nextID = x.pkt.ID ^ 1
+		}
+		e.mu.Unlock()
 	}
-	e.mu.Lock()
-	if e.resetGen == gen {
-		e.nextID = pkt.ID ^ 1
-	}
-	e.mu.Unlock()
-	if !wantReply {
+	if !x.wantReply || x.got {
 		return Manipulate{}, nil
 	}
 	if gotReply {
+		x.got = true
 		return reply, nil
 	}
 	e.timer.Reset(e.opts.ReplyTimeout)
@@ -259,6 +350,7 @@ func (e *Engine) exchange(ctx context.Context, pkt Packet, gen int, wantReply bo
 		switch s.kind {
 		case sigReply:
 			if !s.stale {
+				x.got = true
 				return s.reply, nil
 			}
 			// A stale reply to an earlier request: drop it.
@@ -272,7 +364,7 @@ func (e *Engine) exchange(ctx context.Context, pkt Packet, gen int, wantReply bo
 				if resends > 4*e.opts.Retries {
 					return Manipulate{}, ErrTooManyResends
 				}
-				if err := e.sendPacket(pkt); err != nil {
+				if err := e.sendPacket(x.pkt); err != nil {
 					return Manipulate{}, err
 				}
 			}
@@ -333,6 +425,15 @@ func (e *Engine) waitAck(ctx context.Context, pkt Packet) (Manipulate, bool, err
 			}
 		case sigReset:
 			return Manipulate{}, false, errRestart
+		case sigTalk:
+			// A DbgPrint or a new stop: the target runs, so it took
+			// the request that resumed it and its ACK was lost.
+			e.mu.Lock()
+			resumes := e.pend.resumes
+			e.mu.Unlock()
+			if resumes {
+				return Manipulate{}, false, nil
+			}
 		}
 	}
 }

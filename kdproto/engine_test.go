@@ -316,8 +316,9 @@ func TestEngineNoAckAfterRetries(t *testing.T) {
 
 func TestEngineAckedButNoReplyIsDesync(t *testing.T) {
 	engineTest(t, Options{ReplyTimeout: 3 * time.Second}, func(t *testing.T, e *Engine, ft *fakeTarget) {
-		ch := goRequest(e, NewManipulate(APIGetVersion, 0, nil, nil))
-		ft.wantManipulate(InitialPacketID, APIGetVersion)
+		// Not idempotent: the engine does not send it again by itself.
+		ch := goRequest(e, NewManipulate(APIWriteBreakPoint, 0, BreakPoint{Address: 0x1000}, nil))
+		ft.wantManipulate(InitialPacketID, APIWriteBreakPoint)
 		// A target whose expected id is out of step ACKs and drops the packet.
 		ft.sendControl(PacketTypeAcknowledge, InitialPacketID)
 		time.Sleep(3 * time.Second)

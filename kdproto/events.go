@@ -22,9 +22,12 @@ const (
 	// EventWarning: something odd but survivable (an unexpected packet type,
 	// a malformed payload from the target).
 	EventWarning
+	// EventRepaired: the engine put the link right by itself (a RESET
+	// exchange after a request was lost, say); Text says what it did.
+	EventRepaired
 )
 
-var eventNames = [...]string{"state-change", "print", "prompt", "target-reset", "link-error", "warning"}
+var eventNames = [...]string{"state-change", "print", "prompt", "target-reset", "link-error", "warning", "repaired"}
 
 func (k EventKind) String() string {
 	if int(k) < len(eventNames) && k >= 0 {
@@ -55,7 +58,7 @@ func (e Event) String() string {
 	switch e.Kind {
 	case EventStateChange:
 		return fmt.Sprintf("%s %s repeat=%v", e.Kind, e.State, e.Repeat)
-	case EventPrint, EventPrompt, EventWarning:
+	case EventPrint, EventPrompt, EventWarning, EventRepaired:
 		return fmt.Sprintf("%s %q", e.Kind, e.Text)
 	case EventLinkError:
 		return fmt.Sprintf("%s %v", e.Kind, e.Err)

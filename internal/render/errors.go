@@ -45,6 +45,9 @@ func Describe(line string, err error) Problem {
 		return Problem{Message: ce.Msg, Hints: ce.Hints}
 	case errors.As(err, &nb):
 		return Problem{Message: line + ": " + nb.Error(), Hints: []string{"bl lists the breakpoints and their IDs"}}
+	case errors.Is(err, target.ErrResumeUnconfirmed):
+		return Problem{Message: line + ": " + ErrText(err),
+			Hints: []string{"press CTRL+C to break in: a running target stops, a stopped one shows its stop again"}}
 	case errors.Is(err, kdproto.ErrNoReply):
 		return Problem{Message: line + ": the target acknowledged the request but never answered: the link is out of step",
 			Hints: []string{"press CTRL+R then ENTER to resynchronize, then try again"}}

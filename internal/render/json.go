@@ -183,6 +183,8 @@ func (j *JSON) Event(ev target.Event) {
 		o["time"] = e.Time.UTC().Format(time.RFC3339Nano)
 	case target.Warning:
 		o["text"] = e.Text
+	case target.Repaired:
+		o["text"] = e.What
 	case target.Failure:
 		p := Describe(e.What, e.Err)
 		o["what"] = e.What

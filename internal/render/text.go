@@ -123,6 +123,8 @@ func (r *Text) Event(ev target.Event) {
 		if r.verbose() {
 			o.Printf("Target sent a RESET: packet ids start again.")
 		}
+	case target.Repaired:
+		o.Printf("%s", e.What)
 	case target.Warning:
 		if r.verbose() {
 			o.Warnf("%s", e.Text)

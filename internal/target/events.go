@@ -128,6 +128,11 @@ type TargetReset struct{}
 // Warning is something odd but survivable on the link (sanitised text).
 type Warning struct{ Text string }
 
+// Repaired says kd put the link right by itself (a RESET exchange after a
+// lost reply, a stop it checked with the target): one line, no action
+// needed.
+type Repaired struct{ What string }
+
 // Failure is an operation the target core did on its own (not a user
 // command) that failed: reading the version at the first stop, sending a
 // break-in byte, putting a breakpoint back.
@@ -158,4 +163,5 @@ func (Rebooting) EventName() string       { return "reboot" }
 func (Restarting) EventName() string      { return "restart" }
 func (TargetReset) EventName() string     { return "target_reset" }
 func (Warning) EventName() string         { return "warning" }
+func (Repaired) EventName() string        { return "repaired" }
 func (Failure) EventName() string         { return "failure" }

@@ -91,6 +91,17 @@ func (t *Target) resume(ctx context.Context, s *session, step bool) error {
 	} else {
 		err = s.eng.Go(ctx)
 	}
+	if err != nil && s.eng.State() == kdproto.StateUnknown {
+		// No ACK and no word: the target may run. kd does not claim it
+		// is stopped (no prompt, CTRL+C sends the break-in byte); the
+		// next stop, a re-sent one included, settles it.
+		t.mu.Lock()
+		s.stopped = false
+		s.contexts = nil
+		t.mu.Unlock()
+		s.mem.clear()
+		return fmt.Errorf("%w (%v)", ErrResumeUnconfirmed, err)
+	}
 	if err != nil {
 		return err
 	}

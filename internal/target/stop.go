@@ -28,6 +28,8 @@ func (t *Target) onEvent(ctx context.Context, s *session, ev kdproto.Event) {
 		t.emit(TargetReset{})
 	case kdproto.EventWarning:
 		t.emit(Warning{Text: safetext.Sanitize(ev.Text)})
+	case kdproto.EventRepaired:
+		t.emit(Repaired{What: safetext.Sanitize(ev.Text)})
 	case kdproto.EventLinkError:
 		t.onLinkError(s, ev.Err)
 	}

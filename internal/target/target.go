@@ -18,6 +18,10 @@ const DefaultResets = 10
 // (or a link) when there is none.
 var ErrNotStopped = errors.New("not connected to a stopped target")
 
+// ErrResumeUnconfirmed says a request to run (g, t, p) got no ACK and the
+// target said nothing since: it may run or still be stopped.
+var ErrResumeUnconfirmed = errors.New("the target did not acknowledge the request to run; it may be running")
+
 // Config configures a Target.
 type Config struct {
 	Spec              transport.Spec // where the target is (-k)
