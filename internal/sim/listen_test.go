@@ -66,7 +66,9 @@ func TestPTY(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("pseudo-terminal test runs on Linux")
 	}
-	m := New(Config{})
+	// A long byte timeout: on a loaded machine the probe can be slower than
+	// the 50 ms default, and the target would re-send its stop meanwhile.
+	m := New(Config{ByteTimeout: 2 * time.Second})
 	ctx, cancel := context.WithCancel(context.Background())
 	paths := make(chan string, 1)
 	done := make(chan error, 1)
