@@ -42,8 +42,15 @@ type export struct {
 	name string
 }
 
-// modules is the loader list read from PsLoadedModuleList.
-type modules struct{ list []*module }
+// modules is the loader list read from PsLoadedModuleList, walked only
+// as far as a question needs: the stop location at connection needs the
+// module holding the PC (nt, the first entry), not the whole list.
+type modules struct {
+	list []*module
+	head uint64 // PsLoadedModuleList
+	next uint64 // the next entry to read
+	done bool   // the walk reached the end (or a bad entry)
+}
 
 // moduleName turns a loader-list file name into KD's module name.
 func moduleName(file string, first bool) string {
@@ -67,6 +74,11 @@ func (t *Target) Modules(ctx context.Context) ([]Module, error) {
 	if err != nil {
 		return nil, err
 	}
+	for !y.done {
+		if _, err := t.walk(ctx, s, y); err != nil {
+			return nil, err
+		}
+	}
 	out := make([]Module, len(y.list))
 	for i, m := range y.list {
 		out[i] = m.Module
@@ -74,63 +86,75 @@ func (t *Target) Modules(ctx context.Context) ([]Module, error) {
 	return out, nil
 }
 
-// loadModules reads the loader list once per stop of a module list that
-// did not change. A list that could not be read because of the link is
-// not kept: the next use tries again.
+// loadModules starts the loader list once per module list that did not
+// change: it reads the list head; entries are read as they are needed.
+// A head that could not be read because of the link is not kept: the next
+// use tries again.
 func (t *Target) loadModules(ctx context.Context, s *session) (*modules, error) {
 	if s.mods != nil {
 		return s.mods, nil
 	}
-	y := &modules{}
+	y := &modules{done: true}
 	if !s.haveVersion || s.version.PsLoadedModuleList == 0 {
 		return y, nil
 	}
-	head := s.version.PsLoadedModuleList
-	b, ok, err := t.readMemory(ctx, s, head, 8)
+	y.head = s.version.PsLoadedModuleList
+	b, ok, err := t.readMemory(ctx, s, y.head, 8)
 	if err != nil {
 		return y, err
 	}
-	if !allOK(ok) {
-		s.mods = y
-		return y, nil
-	}
-	next := binary.LittleEndian.Uint64(b)
-	for i := 0; next != head && next != 0 && i < maxModules; i++ {
-		e, ok, err := t.readMemory(ctx, s, next, ldrEntryRead)
-		if err != nil {
-			return y, err
-		}
-		if !allOK(ok) {
-			break
-		}
-		m := &module{Module: Module{
-			Base: binary.LittleEndian.Uint64(e[ldrDllBase:]),
-			Size: binary.LittleEndian.Uint32(e[ldrSizeOfImage:]),
-		}}
-		nlen := int(binary.LittleEndian.Uint16(e[ldrBaseDllName:]))
-		buf := binary.LittleEndian.Uint64(e[ldrBaseDllName+8:])
-		if nlen > 0 && nlen <= 512 && buf != 0 {
-			nb, ok, err := t.readMemory(ctx, s, buf, nlen&^1)
-			if err != nil {
-				return y, err
-			}
-			if allOK(ok) {
-				u := make([]uint16, len(nb)/2)
-				for j := range u {
-					u[j] = binary.LittleEndian.Uint16(nb[2*j:])
-				}
-				m.File = safetext.Sanitize([]byte(string(utf16.Decode(u))))
-			}
-		}
-		if m.File == "" {
-			m.File = fmt.Sprintf("module_%08x`%08x", m.Base>>32, uint32(m.Base))
-		}
-		m.Name = moduleName(m.File, i == 0)
-		y.list = append(y.list, m)
-		next = binary.LittleEndian.Uint64(e[0:])
+	if allOK(ok) {
+		y.next = binary.LittleEndian.Uint64(b)
+		y.done = y.next == y.head || y.next == 0
 	}
 	s.mods = y
 	return y, nil
+}
+
+// walk reads the next loader entry and returns its module (nil at the end).
+func (t *Target) walk(ctx context.Context, s *session, y *modules) (*module, error) {
+	if y.done {
+		return nil, nil
+	}
+	if len(y.list) >= maxModules {
+		y.done = true
+		return nil, nil
+	}
+	e, ok, err := t.readMemory(ctx, s, y.next, ldrEntryRead)
+	if err != nil {
+		return nil, err
+	}
+	if !allOK(ok) {
+		y.done = true
+		return nil, nil
+	}
+	m := &module{Module: Module{
+		Base: binary.LittleEndian.Uint64(e[ldrDllBase:]),
+		Size: binary.LittleEndian.Uint32(e[ldrSizeOfImage:]),
+	}}
+	nlen := int(binary.LittleEndian.Uint16(e[ldrBaseDllName:]))
+	buf := binary.LittleEndian.Uint64(e[ldrBaseDllName+8:])
+	if nlen > 0 && nlen <= 512 && buf != 0 {
+		nb, ok, err := t.readMemory(ctx, s, buf, nlen&^1)
+		if err != nil {
+			return nil, err
+		}
+		if allOK(ok) {
+			u := make([]uint16, len(nb)/2)
+			for j := range u {
+				u[j] = binary.LittleEndian.Uint16(nb[2*j:])
+			}
+			m.File = safetext.Sanitize([]byte(string(utf16.Decode(u))))
+		}
+	}
+	if m.File == "" {
+		m.File = fmt.Sprintf("module_%08x`%08x", m.Base>>32, uint32(m.Base))
+	}
+	m.Name = moduleName(m.File, len(y.list) == 0)
+	y.list = append(y.list, m)
+	y.next = binary.LittleEndian.Uint64(e[0:])
+	y.done = y.next == y.head || y.next == 0
+	return m, nil
 }
 
 func allOK(ok []bool) bool {
@@ -142,10 +166,21 @@ func allOK(ok []bool) bool {
 	return true
 }
 
-// moduleAt returns the module holding addr.
-func (y *modules) moduleAt(addr uint64) *module {
+// moduleAt returns the module holding addr, walking the list as far as
+// needed.
+func (t *Target) moduleAt(ctx context.Context, s *session, y *modules, addr uint64) *module {
+	match := func(m *module) bool { return addr >= m.Base && addr-m.Base < uint64(m.Size) }
 	for _, m := range y.list {
-		if addr >= m.Base && addr-m.Base < uint64(m.Size) {
+		if match(m) {
+			return m
+		}
+	}
+	for !y.done {
+		m, err := t.walk(ctx, s, y)
+		if err != nil || m == nil {
+			return nil
+		}
+		if match(m) {
 			return m
 		}
 	}
@@ -153,13 +188,23 @@ func (y *modules) moduleAt(addr uint64) *module {
 }
 
 // moduleNamed returns the module with KD name (or file name) n.
-func (y *modules) moduleNamed(n string) *module {
+func (t *Target) moduleNamed(ctx context.Context, s *session, y *modules, n string) (*module, error) {
+	match := func(m *module) bool { return strings.EqualFold(m.Name, n) || strings.EqualFold(m.File, n) }
 	for _, m := range y.list {
-		if strings.EqualFold(m.Name, n) || strings.EqualFold(m.File, n) {
-			return m
+		if match(m) {
+			return m, nil
 		}
 	}
-	return nil
+	for !y.done {
+		m, err := t.walk(ctx, s, y)
+		if err != nil {
+			return nil, err
+		}
+		if m != nil && match(m) {
+			return m, nil
+		}
+	}
+	return nil, nil
 }
 
 // loadExports reads a module's PE export directory from memory.
@@ -208,7 +253,10 @@ func (t *Target) readExports(ctx context.Context, s *session, m *module) ([]expo
 		}
 		return b[:i]
 	}
-	hdr := rd(m.Base, 0x400)
+	hdr := rd(m.Base, 0x200) // DOS header, PE header and data directories
+	if len(hdr) >= 0x40 && binary.LittleEndian.Uint32(hdr[0x3C:])+24+0x78 > 0x200 {
+		hdr = rd(m.Base, 0x400)
+	}
 	if len(hdr) < 0x40 || hdr[0] != 'M' || hdr[1] != 'Z' {
 		return nil, linkErr
 	}
@@ -291,7 +339,7 @@ func (t *Target) Symbolize(ctx context.Context, addr uint64) string {
 
 func (t *Target) symbolize(ctx context.Context, s *session, addr uint64) string {
 	y, _ := t.loadModules(ctx, s)
-	m := y.moduleAt(addr)
+	m := t.moduleAt(ctx, s, y, addr)
 	if m == nil {
 		return ""
 	}
@@ -326,12 +374,19 @@ func (t *Target) Resolve(ctx context.Context, name string) (uint64, error) {
 	}
 	mod, sym, hasBang := strings.Cut(name, "!")
 	if !hasBang {
-		if m := y.moduleNamed(name); m != nil {
+		m, err := t.moduleNamed(ctx, s, y, name)
+		if err != nil {
+			return 0, err
+		}
+		if m != nil {
 			return m.Base, nil
 		}
 		return 0, fmt.Errorf("%w error at '%s'", ErrNoSymbol, name)
 	}
-	m := y.moduleNamed(mod)
+	m, err := t.moduleNamed(ctx, s, y, mod)
+	if err != nil {
+		return 0, err
+	}
 	if m == nil {
 		return 0, fmt.Errorf("no module %q is loaded", mod)
 	}
