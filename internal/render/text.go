@@ -40,6 +40,9 @@ type Text struct {
 	// Interactive: a person types at a terminal (a DbgPrompt's last
 	// line is then the edit line's prompt).
 	Interactive bool
+	// Runtime describes kd's build in the version block; "" means the
+	// running Go version, OS and architecture.
+	Runtime string
 }
 
 // breakBox is the box KD prints when the user broke in (spec §4.3).
@@ -378,6 +381,10 @@ func (r *Text) Result(res commands.Result) {
 
 // KdVersion prints kd's version block (version, CTRL+W ENTER).
 func (r *Text) KdVersion(v string) {
-	r.Out.Printf("kd version %s (%s %s/%s)", v, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	rt := r.Runtime
+	if rt == "" {
+		rt = runtime.Version() + " " + runtime.GOOS + "/" + runtime.GOARCH
+	}
+	r.Out.Printf("kd version %s (%s)", v, rt)
 	r.Out.Printf("KD-style kernel debugger console; protocol: KDCOM serial packets")
 }
