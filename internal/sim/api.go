@@ -59,8 +59,10 @@ func (m *Machine) dispatch(l *link, p kdproto.Packet) (done bool, err error) {
 		m.getVersion(&rep)
 	case kdproto.APIReadVirtualMemory, kdproto.APIReadPhysicalMemory:
 		m.readMemory(&req, &rep)
+		ev.Addr, ev.Bytes = req.Memory().Address, uint32(len(rep.Data))
 	case kdproto.APIWriteVirtualMemory, kdproto.APIWritePhysicalMemory:
 		m.writeMemory(&req, &rep)
+		ev.Addr, ev.Bytes = req.Memory().Address, rep.Memory().ActualBytes
 	case kdproto.APIGetContext, kdproto.APISetContext, kdproto.APIGetContextEx, kdproto.APISetContextEx:
 		m.contextAPI(&req, &rep)
 	case kdproto.APIWriteBreakPoint:
@@ -131,7 +133,8 @@ func (m *Machine) dispatch(l *link, p kdproto.Packet) (done bool, err error) {
 	}
 	ev.Status = rep.ReturnStatus.String()
 	m.emit(ev)
-	if _, err := m.send(l, kdproto.PacketTypeStateManipulate, rep.Append(nil)); err != nil {
+	m.repBuf = rep.Append(m.repBuf[:0])
+	if _, err := m.send(l, kdproto.PacketTypeStateManipulate, m.repBuf); err != nil {
 		return false, err
 	}
 	if resume {
@@ -178,7 +181,7 @@ func (m *Machine) readMemory(req, rep *kdproto.Manipulate) {
 		mem = m.im.pmem
 	}
 	n := min(r.TransferCount, kdproto.MaxTransfer)
-	buf := make([]byte, n)
+	buf := m.readBuf[:n]
 	got := mem.read(r.Address, buf)
 	if uint32(got) != n {
 		rep.ReturnStatus = kdproto.StatusUnsuccessful

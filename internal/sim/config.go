@@ -77,7 +77,7 @@ const (
 	EventPacket     = "packet"     // a packet went in or out (Dir, Type, ID, API)
 	EventReset      = "reset"      // a RESET from the host reset both ids
 	EventResend     = "resend"     // a RESEND went in or out
-	EventAPI        = "api"        // a manipulate request was served (API, Status)
+	EventAPI        = "api"        // a manipulate request was served (API, Status; Addr and Bytes for memory reads and writes)
 	EventPrint      = "print"      // a DbgPrint was acked, abandoned or skipped (Status, Detail: the text)
 	EventPrompt     = "prompt"     // a DbgPrompt was answered (Detail: the answer)
 	EventState      = "state"      // a state change was reported (Type: Exception/LoadSymbols, Status: code)
@@ -97,6 +97,8 @@ type Event struct {
 	ID     uint32    `json:"id,omitempty"`   // packet id
 	API    string    `json:"api,omitempty"`
 	Status string    `json:"status,omitempty"`
+	Addr   uint64    `json:"addr,omitempty"`  // memory APIs: the request's address
+	Bytes  uint32    `json:"bytes,omitempty"` // memory APIs: the bytes read or written
 	Detail string    `json:"detail,omitempty"`
 }
 

@@ -230,7 +230,8 @@ func abandonable(t kdproto.PacketType, payload []byte) bool {
 func (m *Machine) send(l *link, t kdproto.PacketType, payload []byte) (delivered bool, err error) {
 	retries := m.cfg.Retries
 	for {
-		raw := kdproto.AppendData(nil, t, m.curID, payload)
+		raw := kdproto.AppendData(m.rawBuf[:0], t, m.curID, payload)
+		m.rawBuf = raw[:0]
 		h, _ := kdproto.ParseHeader(raw)
 		if err := m.transmit(l, raw, kdproto.Packet{Header: h, Payload: payload}); err != nil {
 			return false, err

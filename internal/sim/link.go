@@ -94,10 +94,13 @@ func (l *link) wait(deadline, at time.Time) (bool, error) {
 // getByte returns the next byte, or ok == false if none arrives within d.
 // While the target is muted every byte is read and thrown away.
 func (l *link) getByte(d time.Duration) (b byte, ok bool, err error) {
-	deadline := time.Now().Add(d)
+	var deadline time.Time // set when the first wait begins: most bytes are already there
 	for {
 		b, ok, next := l.rx.take()
 		if !ok {
+			if deadline.IsZero() {
+				deadline = time.Now().Add(d)
+			}
 			if more, err := l.wait(deadline, next); !more || err != nil {
 				return 0, false, err
 			}

@@ -73,6 +73,12 @@ type Machine struct {
 	nextPrint   time.Time
 	evilLoaded  bool
 	ports       ports
+
+	// Buffers reused from one reply to the next: a reply's data, its
+	// payload and the packet on the wire (the line copies what it keeps).
+	readBuf [kdproto.MaxTransfer]byte
+	repBuf  []byte
+	rawBuf  []byte
 }
 
 // New returns a freshly booted machine. Zero Config fields get defaults.
