@@ -61,4 +61,10 @@ fuzz:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
 
+# kd end to end against the simulator, each figure next to its limit or
+# goal (issue 9); about two minutes. See docs/performance.md.
+bench-e2e: build
+	$(GO) build -o $(BIN)/bench-e2e ./scripts/bench-e2e
+	./$(BIN)/bench-e2e -bin $(BIN) $(BENCHFLAGS)
+
 ci: test

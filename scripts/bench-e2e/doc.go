@@ -1,0 +1,13 @@
+// Command bench-e2e measures kd end to end against the simulator and
+// prints each figure next to its limit or goal (issue 9): payload bytes/s
+// of a large memory read over a paced line against the stop-and-wait
+// limit computed from the packet sizes, unthrottled MB/s for 1, 16 and 64
+// MiB, resync time on a healthy and a noisy line, time to the first
+// prompt, kd's idle CPU while the target runs and peak RSS. It serves the
+// simulated target (internal/sim, kdsim's code) in-process on a Unix
+// socket, so that it can time transfers from the target's side, and runs
+// the client (kd, or for transfers a small engine client until .writemem
+// exists) as a separate process whose CPU and memory it reads from the
+// operating system. Run it with `make bench-e2e`; docs/performance.md
+// explains the method. It is a benchmark: nothing here asserts a time.
+package main
