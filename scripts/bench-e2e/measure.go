@@ -36,6 +36,8 @@ type transferResult struct {
 	window time.Duration // first request served to the last reply's ACK, on the target
 	wall   time.Duration // the client process from start to exit
 	rss    int64         // the client's peak RSS
+	cpu    time.Duration // the client's CPU time (user + system)
+	simCPU time.Duration // this process's CPU time meanwhile: the simulator's
 }
 
 // rate is payload bytes per second over the target's window.
@@ -55,11 +57,14 @@ func (e env) transfer(baud int, n int64) (transferResult, error) {
 	cmd := exec.Command(args[0], args[1:]...)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
+	s0, _ := cpuTime(os.Getpid())
 	start := time.Now()
 	if err := cmd.Run(); err != nil {
 		return transferResult{}, fmt.Errorf("%s: %v: %s", filepath.Base(args[0]), err, lastLine(out.String()))
 	}
-	r := transferResult{n: n, wall: time.Since(start), rss: maxRSS(cmd)}
+	s1, _ := cpuTime(os.Getpid())
+	r := transferResult{n: n, wall: time.Since(start), rss: maxRSS(cmd),
+		cpu: cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime(), simCPU: s1 - s0}
 	r.sizes, r.window = t.rec.window()
 	if err := verify(file, n); err != nil {
 		return r, err
