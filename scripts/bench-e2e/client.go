@@ -26,11 +26,10 @@ var (
 	kdClientCmd     = client{"kd .writemem", kdWritememArgs}
 )
 
-// transferClient performs the transfers. Until kd has .writemem it is the
-// engine client below; switching to kd is this one line:
-//
-//	var transferClient = kdClientCmd
-var transferClient = engineClientCmd
+// transferClient performs the transfers: kd's .writemem. Before kd had
+// .writemem it was the engine client below (-client engine still runs it,
+// to tell the engine's cost from the rest of kd's).
+var transferClient = kdClientCmd
 
 // kdWritememArgs runs kd's .writemem (issue 9) for the transfer.
 func kdWritememArgs(self, bin, sock string, addr uint64, n int64, file string) []string {

@@ -112,7 +112,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 		limit := stopAndWaitLimit(r.sizes, p.baud)
 		ideal := stopAndWaitLimit(chunks(n), p.baud)
 		share := r.rate() / limit
-		rows = append(rows, row{fig, fmt.Sprintf("%.0f", r.rate()),
+		v := fmt.Sprintf("%.0f", r.rate())
+		if r.resent > 0 {
+			v += fmt.Sprintf(" (%d replies sent twice)", r.resent)
+		}
+		rows = append(rows, row{fig, v,
 			fmt.Sprintf("%.0f stop-and-wait (%d reads)", limit, len(r.sizes)), pct(share), verdictMin(share, goalLineShare, p.baud == 115200)})
 		if len(r.sizes) != len(chunks(n)) {
 			rows = append(rows, row{"  ... against 3944-byte reads", fmt.Sprintf("%.0f", r.rate()), fmt.Sprintf("%.0f", ideal), pct(r.rate() / ideal), ""})

@@ -38,6 +38,7 @@ type transferResult struct {
 	rss    int64         // the client's peak RSS
 	cpu    time.Duration // the client's CPU time (user + system)
 	simCPU time.Duration // this process's CPU time meanwhile: the simulator's
+	resent int           // replies the target sent again (their ACK came late)
 }
 
 // rate is payload bytes per second over the target's window.
@@ -62,10 +63,17 @@ func (e env) transfer(baud int, n int64) (transferResult, error) {
 	if err := cmd.Run(); err != nil {
 		return transferResult{}, fmt.Errorf("%s: %v: %s", filepath.Base(args[0]), err, lastLine(out.String()))
 	}
+	// The client may exit before its last ACK has crossed the line: the
+	// target has seen everything once it has seen the connection end.
+	select {
+	case <-t.rec.gone:
+	case <-time.After(10 * time.Second):
+		return transferResult{}, errors.New("the target did not see the client leave")
+	}
 	s1, _ := cpuTime(os.Getpid())
 	r := transferResult{n: n, wall: time.Since(start), rss: maxRSS(cmd),
 		cpu: cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime(), simCPU: s1 - s0}
-	r.sizes, r.window = t.rec.window()
+	r.sizes, r.window, r.resent = t.rec.window()
 	if err := verify(file, n); err != nil {
 		return r, err
 	}

@@ -23,7 +23,7 @@ type target struct {
 
 // startTarget serves a machine configured by cfg on a socket in dir.
 func startTarget(dir string, cfg sim.Config) (*target, error) {
-	rec := &recorder{lo: sim.BulkPoolBase, hi: sim.BulkPoolBase + sim.BulkPoolSize, ran: make(chan struct{}, 1)}
+	rec := &recorder{lo: sim.BulkPoolBase, hi: sim.BulkPoolBase + sim.BulkPoolSize, ran: make(chan struct{}, 1), gone: make(chan struct{}, 1)}
 	cfg.Events = rec.event
 	t := &target{rec: rec, sock: filepath.Join(dir, "kd.sock"), done: make(chan struct{})}
 	t.m = sim.New(cfg)
@@ -58,6 +58,7 @@ type recorder struct {
 	awaitReply bool      // a read in range was served; its reply is next
 	replyID    uint32    // the id of that reply, whose ACK ends the window
 	awaitAck   bool
+	resent     int // replies to reads in range sent again
 
 	connected time.Time     // the latest connection began
 	answered  time.Time     // the target's first packet on it
@@ -65,6 +66,7 @@ type recorder struct {
 	apis      []string      // the first maxAPIs of them: "API" or "API:bytes"
 	running   time.Time     // the target last resumed
 	ran       chan struct{} // signalled when the target resumes (capacity 1)
+	gone      chan struct{} // signalled when a connection has ended (capacity 1)
 }
 
 var (
@@ -76,12 +78,16 @@ var (
 func (r *recorder) event(e sim.Event) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+
 	switch e.Kind {
 	case sim.EventConnect:
 		r.connected, r.answered, r.requests, r.apis = e.Time, time.Time{}, 0, nil
 	case sim.EventPacket:
 		if e.Dir == "out" && r.answered.IsZero() && e.Detail == "" {
 			r.answered = e.Time
+		}
+		if e.Dir == "out" && e.Type == manipulateType && r.awaitAck && e.ID&^kdproto.SyncPacketID == r.replyID {
+			r.resent++ // the ACK did not come in time: the reply goes again
 		}
 		if e.Dir == "out" && e.Type == manipulateType && r.awaitReply {
 			r.replyID, r.awaitReply, r.awaitAck = e.ID&^kdproto.SyncPacketID, false, true
@@ -107,6 +113,11 @@ func (r *recorder) event(e sim.Event) {
 			r.sizes = append(r.sizes, int(e.Bytes))
 			r.awaitReply = true
 		}
+	case sim.EventDisconnect:
+		select {
+		case r.gone <- struct{}{}:
+		default:
+		}
 	case sim.EventRun:
 		r.running = e.Time
 		select {
@@ -116,11 +127,12 @@ func (r *recorder) event(e sim.Event) {
 	}
 }
 
-// window returns the reads recorded and how long they took on the target.
-func (r *recorder) window() (sizes []int, d time.Duration) {
+// window returns the reads recorded, how long they took on the target and
+// how many of their replies were sent again.
+func (r *recorder) window() (sizes []int, d time.Duration, resent int) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return append([]int(nil), r.sizes...), r.end.Sub(r.start)
+	return append([]int(nil), r.sizes...), r.end.Sub(r.start), r.resent
 }
 
 // maxAPIs is how many requests of a connection the recorder lists.
