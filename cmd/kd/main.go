@@ -43,6 +43,7 @@ type flags struct {
 	waitTimeout  time.Duration
 	ackTimeout   time.Duration
 	replyTimeout time.Duration
+	decode       string
 }
 
 func main() { os.Exit(run(os.Args[1:])) }
@@ -70,6 +71,7 @@ func run(args []string) int {
 	fs.DurationVar(&f.waitTimeout, "wait-timeout", console.DefaultWaitTimeout, "")
 	fs.DurationVar(&f.ackTimeout, "ack-timeout", 0, "")
 	fs.DurationVar(&f.replyTimeout, "reply-timeout", 0, "")
+	fs.StringVar(&f.decode, "decode", "", "")
 	for _, h := range []string{"k-env", "ack-timeout", "reply-timeout"} {
 		_ = fs.MarkHidden(h)
 	}
@@ -85,6 +87,8 @@ func run(args []string) int {
 		return console.ExitOK
 	case fs.NArg() > 0:
 		return usageError("unexpected argument " + fs.Arg(0))
+	case f.decode != "":
+		return runDecode(f.decode, f.connect, os.Stdout, os.Stderr)
 	}
 
 	var spec transport.Spec

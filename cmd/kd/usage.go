@@ -6,6 +6,7 @@ const usage = `kd: a KD-style console kernel debugger for Windows targets.
 Usage:
     kd [options] -k CONNECT
     kd [options] -k            (connection from _NT_DEBUG_PORT and friends)
+    kd --decode CAPTURE -k net:key=KEY
 
 Connection strings (-k):
     com:port=PORT[,baud=RATE]                     serial port (com1, \\.\com1, /dev/ttyUSB0)
@@ -34,6 +35,8 @@ Options:
     --trace[=FILE]        packet trace to stderr, or to FILE (also CTRL+D ENTER)
     --wait-timeout D      how long a scripted command waits for the target to
                           stop (default 30s)
+    --decode CAPTURE      decrypt the KDNET session in a pcap or pcapng capture
+                          and print it as the packet trace (with -k net:key=KEY)
 
 KD's single-dash long options (-logo, -loga, -cf, -version, -?) are
 accepted as written; so are their --double-dash forms.

@@ -8,8 +8,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
+	"net/netip"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -17,9 +20,10 @@ import (
 
 	"github.com/gokd/kd/internal/sim"
 	"github.com/gokd/kd/internal/sim/simpty"
+	"github.com/gokd/kd/kdproto/kdnet"
 )
 
-const usage = `Usage: kdsim (--listen ADDR | --pty | --connect ADDR) [flags]
+const usage = `Usage: kdsim (--listen ADDR | --pty | --connect ADDR | --kdnet HOST:PORT --key KEY) [flags]
 
 kdsim plays a Windows 10 x64 kernel on a KD serial link, the way a VM's COM
 port does. It serves one debugger at a time; between debuggers the machine
@@ -31,6 +35,12 @@ Link:
   --pty                create a pseudo-terminal and serve on it (prints its path)
   --connect ADDR       dial a debugger that listens on unix:PATH or tcp:HOST:PORT
   --baud N             pace bytes like an N-baud 8N1 UART, byte by byte (default unpaced)
+  --kdnet HOST:PORT    be a KDNET target: offer to the debugger at HOST:PORT over UDP
+                       (bcdedit /dbgsettings net hostip:HOST port:PORT) until it answers
+  --key KEY            the KDNET key (four dot-separated base-36 numbers)
+  --bind ADDR:PORT     the target's UDP address (default: HOST's address, any port)
+  --kdnet-version N    KDNET protocol byte, 2 (Windows 8.1) or 4 (Windows 10) (default 4)
+  --offer-every D      offer period, also the idle time before an idle offer (default 3s)
 
 Machine:
   --seed N             seed for the memory image and the fault draws (default 1)
@@ -43,9 +53,9 @@ Machine:
   --tick D             clock tick: one break-in poll per tick (default 10ms)
 
 Faults (probabilities 0..1, drawn from --seed):
-  --noise P            corrupt one byte of an outgoing packet
-  --drop P             do not send an outgoing packet
-  --dup P              send an outgoing packet twice
+  --noise P            corrupt one byte of an outgoing packet (KDNET: of the datagram)
+  --drop P             do not send an outgoing packet (KDNET: datagram)
+  --dup P              send an outgoing packet twice (KDNET: datagram)
   --garbage P          send junk bytes before an outgoing packet
   --desync-after N     after N requests the expected packet id flips until a RESET
   --mute-after N       after N requests stop answering for --mute-for
@@ -63,6 +73,9 @@ Examples:
 
   kdsim --listen tcp:127.0.0.1:9000 --stopped --print-every 2s --trace
   kdsim --pty --baud 115200 --noise 0.01 --events /tmp/kdsim.jsonl
+
+  kdsim --kdnet 127.0.0.1:50000 --key 1.2.3.4 --stopped
+  kd -k net:port=50000,key=1.2.3.4
 `
 
 func main() {
@@ -83,6 +96,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		build               uint16
 		seed                int64
 		desync, mute, procs int
+		kdnetAddr, keyStr   string
+		bind                string
+		kdnetVersion        uint8
+		offerEvery          time.Duration
 	)
 	fs := pflag.NewFlagSet("kdsim", pflag.ContinueOnError)
 	fs.SetOutput(io.Discard)
@@ -109,6 +126,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&cfg.Evil, "evil", false, "")
 	fs.BoolVar(&trace, "trace", false, "")
 	fs.StringVar(&events, "events", "", "")
+	fs.StringVar(&kdnetAddr, "kdnet", "", "")
+	fs.StringVar(&keyStr, "key", "", "")
+	fs.StringVar(&bind, "bind", "", "")
+	fs.Uint8Var(&kdnetVersion, "kdnet-version", sim.DefaultKDNETVersion, "")
+	fs.DurationVar(&offerEvery, "offer-every", sim.DefaultOfferEvery, "")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
 			fmt.Fprint(stdout, usage)
@@ -117,7 +139,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return usageError(stderr, err.Error())
 	}
 	modes := 0
-	for _, on := range []bool{listen != "", pty, connect != ""} {
+	for _, on := range []bool{listen != "", pty, connect != "", kdnetAddr != ""} {
 		if on {
 			modes++
 		}
@@ -126,7 +148,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case fs.NArg() > 0:
 		return usageError(stderr, fmt.Sprintf("unexpected argument %q", fs.Arg(0)))
 	case modes != 1:
-		return usageError(stderr, "give exactly one of --listen, --pty or --connect")
+		return usageError(stderr, "give exactly one of --listen, --pty, --connect or --kdnet")
 	case listen != "" && !remote && !sim.IsLoopback(listen):
 		return usageError(stderr, fmt.Sprintf("%s is not a loopback address (use --allow-remote to serve it anyway)", listen))
 	case procs < 1 || procs > sim.MaxProcs:
@@ -136,6 +158,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		if p < 0 || p > 1 {
 			return usageError(stderr, fmt.Sprintf("--%s must be a probability between 0 and 1", name))
 		}
+	}
+	var kn *kdnetOptions
+	if kdnetAddr != "" || keyStr != "" {
+		c, msg := kdnetConfig(kdnetAddr, keyStr, bind, kdnetVersion, offerEvery)
+		if msg != "" {
+			return usageError(stderr, msg)
+		}
+		// Faults apply to whole datagrams, in the KDNET bridge.
+		c.Noise, c.Drop, c.Dup, c.Seed = cfg.Noise, cfg.Drop, cfg.Dup, seed
+		cfg.Noise, cfg.Drop, cfg.Dup = 0, 0, 0
+		kn = c
 	}
 	cfg.Seed, cfg.Build, cfg.Procs, cfg.DesyncAfter, cfg.MuteAfter = seed, build, procs, desync, mute
 	if trace {
@@ -150,6 +183,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		defer f.Close()
 		cfg.Events = sim.EventWriter(f)
 	}
+	if kn != nil {
+		kn.Events = cfg.Events
+		if trace {
+			kn.Trace = stderr
+		}
+	}
 	m := sim.New(cfg)
 	defer m.Close()
 
@@ -163,6 +202,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		fmt.Fprintf(stdout, "kdsim: listening on %s:%s\n", ln.Addr().Network(), ln.Addr())
 		err = sim.ServeListener(ctx, m, ln)
+	case kn != nil:
+		conn, lerr := net.ListenUDP("udp", kn.Bind)
+		if lerr != nil {
+			fmt.Fprintf(stderr, "kdsim: error: %v\nkdsim: hint: choose another --bind address or port\n", lerr)
+			return 1
+		}
+		kn.Conn = conn
+		fmt.Fprintf(stdout, "kdsim: KDNET target on udp:%s, offering to %s every %v\n", conn.LocalAddr(), kn.Host, kn.OfferEvery)
+		err = sim.ServeKDNET(ctx, m, kn.KDNETConfig)
 	case pty:
 		err = simpty.Serve(ctx, m, func(path string) { fmt.Fprintf(stdout, "kdsim: serial port %s\n", path) })
 	default:
@@ -174,6 +222,44 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// kdnetOptions is the KDNET configuration from the command line.
+type kdnetOptions struct {
+	sim.KDNETConfig
+	Bind *net.UDPAddr
+}
+
+// kdnetConfig checks the KDNET flags. The key never appears in a message.
+func kdnetConfig(addr, key, bind string, version uint8, every time.Duration) (*kdnetOptions, string) {
+	switch {
+	case addr == "":
+		return nil, "--key needs --kdnet HOST:PORT"
+	case key == "":
+		return nil, "--kdnet needs --key KEY (the key given to bcdedit /dbgsettings net)"
+	case version != 2 && version != 4:
+		return nil, "--kdnet-version must be 2 or 4"
+	case every <= 0:
+		return nil, "--offer-every must be positive"
+	}
+	host, err := netip.ParseAddrPort(addr)
+	if err != nil || !host.Addr().Unmap().Is4() || host.Port() == 0 {
+		return nil, fmt.Sprintf("--kdnet %q: want an IPv4 address and a port, e.g. 127.0.0.1:50000 (KDNET over IPv6 is not supported)", addr)
+	}
+	k, err := kdnet.ParseKey(key)
+	if err != nil {
+		return nil, "--key: " + strings.TrimPrefix(err.Error(), "kdnet: ")
+	}
+	c := &kdnetOptions{KDNETConfig: sim.KDNETConfig{Host: host, Key: k, Version: version, OfferEvery: every},
+		Bind: &net.UDPAddr{IP: host.Addr().AsSlice()}}
+	if bind != "" {
+		b, err := netip.ParseAddrPort(bind)
+		if err != nil || !b.Addr().Unmap().Is4() {
+			return nil, fmt.Sprintf("--bind %q: want an IPv4 address and a port (0 for any)", bind)
+		}
+		c.Bind = net.UDPAddrFromAddrPort(b)
+	}
+	return c, ""
 }
 
 func usageError(stderr io.Writer, msg string) int {

@@ -37,10 +37,19 @@ func TestUsageErrors(t *testing.T) {
 		{"--listen", "unix:/tmp/x", "--noise", "2"},
 		{"--listen", "unix:/tmp/x", "--procs", "0"},
 		{"--listen", "unix:/tmp/x", "extra"},
+		{"--kdnet", "127.0.0.1:50000"},
+		{"--key", "1.2.3.4", "--listen", "unix:/tmp/x"},
+		{"--kdnet", "[::1]:50000", "--key", "1.2.3.4"},
+		{"--kdnet", "127.0.0.1:50000", "--key", "1.2.3"},
+		{"--kdnet", "127.0.0.1:50000", "--key", "1.2.3.4", "--kdnet-version", "3"},
+		{"--kdnet", "127.0.0.1:50000", "--key", "1.2.3.4", "--listen", "unix:/tmp/x"},
 	} {
 		var out, errb bytes.Buffer
 		if code := run(context.Background(), args, &out, &errb); code != 2 || !strings.HasPrefix(errb.String(), "kdsim: error: ") {
 			t.Errorf("run %q = %d, stderr %q; want 2 and an error", args, code, errb.String())
+		}
+		if strings.Contains(errb.String(), "1.2.3") {
+			t.Errorf("run %q: the key appears in %q", args, errb.String())
 		}
 	}
 }

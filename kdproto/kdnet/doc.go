@@ -1,7 +1,9 @@
-// Package kdnet is the codec and the two state machines of KDNET, the
-// Windows kernel debugger's transport over UDP, without any I/O: callers
-// hand it datagrams and a clock and send what it returns. kd's KDNET link
-// (host side) and kdsim's KDNET target are thin loops around it.
+// Package kdnet is KDNET, the Windows kernel debugger's transport over UDP:
+// a codec and two state machines without any I/O (Host, Target: callers
+// hand them datagrams and a clock and send what they return), the host's
+// UDP link that carries KD packets for kd (Link, link.go), and a Decoder
+// that decrypts a recorded session for kd --decode. kdsim's KDNET target is
+// a thin loop around Target.
 //
 // A KDNET datagram is the magic "MDBG", a version byte (2 and 4 are seen;
 // the host answers with the target's), a channel byte (0 data, 1 control),

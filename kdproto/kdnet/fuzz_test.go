@@ -131,7 +131,7 @@ func FuzzHostReceive(f *testing.F) {
 		before := h.Stats().Received
 		for i, d := range splitDatagrams(b) {
 			cur, pend := *h.cur, len(h.pending)
-			r := h.Receive(d, targetAddr, t0)
+			r := h.Receive(d, targetAP, t0)
 			switch r.Event {
 			case EventRejected:
 				if r.Err == nil || *h.cur != cur || len(h.pending) != pend {

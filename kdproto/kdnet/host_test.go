@@ -10,9 +10,9 @@ import (
 )
 
 var (
-	hostAddr   = netip.MustParseAddrPort("127.0.0.1:50001")
-	targetAddr = netip.MustParseAddrPort("127.0.0.2:50001")
-	t0         = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	hostAP   = netip.MustParseAddrPort("127.0.0.1:50001")
+	targetAP = netip.MustParseAddrPort("127.0.0.2:50001")
+	t0       = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 )
 
 func seeded(n byte) *rand.ChaCha8 {
@@ -30,7 +30,7 @@ type pair struct {
 func newPair(t testing.TB) *pair {
 	t.Helper()
 	k := mustKey(t, "kd.net.test.key")
-	tg, err := NewTarget(k, 4, targetAddr, hostAddr, seeded(1))
+	tg, err := NewTarget(k, 4, targetAP, hostAP, seeded(1))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,17 +44,17 @@ func (p *pair) offer(t testing.TB, uptime uint64, now time.Time) Result {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return p.h.Receive(o, targetAddr, now)
+	return p.h.Receive(o, targetAP, now)
 }
 
 // connect runs the handshake and the hello.
 func (p *pair) connect(t testing.TB, uptime uint64, now time.Time) {
 	t.Helper()
 	r := p.offer(t, uptime, now)
-	if r.Event != EventAnswer || r.To != targetAddr {
+	if r.Event != EventAnswer || r.To != targetAP {
 		t.Fatalf("offer: %v %v", r.Event, r.Err)
 	}
-	tr := p.t.Receive(r.Reply, hostAddr)
+	tr := p.t.Receive(r.Reply, hostAP)
 	if tr.Event != EventConnected {
 		t.Fatalf("target took the response as %v: %v", tr.Event, tr.Err)
 	}
@@ -62,7 +62,7 @@ func (p *pair) connect(t testing.TB, uptime uint64, now time.Time) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r = p.h.Receive(hello, targetAddr, now)
+	r = p.h.Receive(hello, targetAP, now)
 	if r.Event != EventHello || !r.Rekeyed || r.HelloIP.String() != "127.0.0.1" {
 		t.Fatalf("hello: %+v", r)
 	}
@@ -75,7 +75,7 @@ func (p *pair) toHost(t *testing.T, body []byte, now time.Time) Result {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return p.h.Receive(b, targetAddr, now)
+	return p.h.Receive(b, targetAP, now)
 }
 
 // toTarget sends body from host to target.
@@ -85,10 +85,10 @@ func (p *pair) toTarget(t *testing.T, body []byte, now time.Time) Result {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if to != targetAddr {
+	if to != targetAP {
 		t.Fatalf("host sends to %v", to)
 	}
-	return p.t.Receive(b, hostAddr)
+	return p.t.Receive(b, hostAP)
 }
 
 func TestHandshakeAndData(t *testing.T) {
@@ -149,11 +149,11 @@ func TestRebootRekeys(t *testing.T) {
 	if _, ok := p.h.Connected(); !ok {
 		t.Fatal("host dropped the session on an offer")
 	}
-	if tr := p.t.Receive(r.Reply, hostAddr); tr.Event != EventConnected {
+	if tr := p.t.Receive(r.Reply, hostAP); tr.Event != EventConnected {
 		t.Fatalf("response after reboot: %v %v", tr.Event, tr.Err)
 	}
 	hello, _ := p.t.Hello(nil)
-	if r := p.h.Receive(hello, targetAddr, t0.Add(time.Minute)); r.Event != EventHello || !r.Rekeyed {
+	if r := p.h.Receive(hello, targetAP, t0.Add(time.Minute)); r.Event != EventHello || !r.Rekeyed {
 		t.Fatalf("hello after reboot: %+v", r)
 	}
 	if r := p.toTarget(t, []byte("new key"), t0.Add(time.Minute)); r.Event != EventData || r.Counter != 1 {
@@ -188,11 +188,11 @@ func TestRejectedChangeNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r := p.h.Receive(good, targetAddr, t0); r.Event != EventData {
+	if r := p.h.Receive(good, targetAP, t0); r.Event != EventData {
 		t.Fatal(r.Err)
 	}
 	offer, _ := p.t.Offer(nil, 20)
-	if r := p.h.Receive(offer, targetAddr, t0); r.Event != EventIgnored {
+	if r := p.h.Receive(offer, targetAP, t0); r.Event != EventIgnored {
 		t.Fatal(r.Event)
 	}
 	own, _, _ := p.h.Send(nil, []byte("mine"), t0)
@@ -225,7 +225,7 @@ func TestRejectedChangeNothing(t *testing.T) {
 	}
 	for _, tt := range tests {
 		before := *p.h.cur
-		r := p.h.Receive(tt.b, targetAddr, t0)
+		r := p.h.Receive(tt.b, targetAP, t0)
 		if r.Event != EventRejected || !errors.Is(r.Err, tt.err) {
 			t.Errorf("%s: %v %v, want rejected %v", tt.name, r.Event, r.Err, tt.err)
 		}
@@ -248,9 +248,9 @@ func TestForgedOfferKeepsSession(t *testing.T) {
 	p := newPair(t)
 	p.connect(t, 10, t0)
 	k := mustKey(t, "kd.net.test.key")
-	intruder, _ := NewTarget(k, 4, targetAddr, hostAddr, seeded(9))
+	intruder, _ := NewTarget(k, 4, targetAP, hostAP, seeded(9))
 	o, _ := intruder.Offer(nil, 1)
-	if r := p.h.Receive(o, targetAddr, t0); r.Event != EventAnswer {
+	if r := p.h.Receive(o, targetAP, t0); r.Event != EventAnswer {
 		t.Fatalf("forged offer: %v", r.Event)
 	}
 	if r := p.toHost(t, []byte("old session"), t0); r.Event != EventData || r.Rekeyed {
@@ -266,14 +266,14 @@ func TestForgedOfferKeepsSession(t *testing.T) {
 func TestTargetRejectsStaleResponse(t *testing.T) {
 	p := newPair(t)
 	r := p.offer(t, 10, t0)
-	if tr := p.t.Receive(r.Reply, hostAddr); tr.Event != EventConnected {
+	if tr := p.t.Receive(r.Reply, hostAP); tr.Event != EventConnected {
 		t.Fatal(tr.Err)
 	}
-	if tr := p.t.Receive(r.Reply, hostAddr); tr.Event != EventRejected || !errors.Is(tr.Err, ErrReplay) {
+	if tr := p.t.Receive(r.Reply, hostAP); tr.Event != EventRejected || !errors.Is(tr.Err, ErrReplay) {
 		t.Fatalf("replayed response: %v %v", tr.Event, tr.Err)
 	}
 	_ = p.t.Reboot()
-	if tr := p.t.Receive(r.Reply, hostAddr); tr.Event != EventRejected {
+	if tr := p.t.Receive(r.Reply, hostAP); tr.Event != EventRejected {
 		t.Fatalf("response from before the reboot: %v", tr.Event)
 	}
 }
@@ -288,7 +288,7 @@ func TestBodyTooLarge(t *testing.T) {
 	if err != nil || len(b) > MaxDatagramSize {
 		t.Fatalf("largest body: %d bytes, %v", len(b), err)
 	}
-	if r := p.h.Receive(b, targetAddr, t0); r.Event != EventData || len(r.Body) != MaxBody {
+	if r := p.h.Receive(b, targetAP, t0); r.Event != EventData || len(r.Body) != MaxBody {
 		t.Fatalf("largest body received as %v %v", r.Event, r.Err)
 	}
 }
