@@ -105,3 +105,40 @@ fi
 
 resets=$(grep -c -F '"kind":"reset"' "$EVENTS")
 echo "smoke: ok: kd connected, resynchronized and broke in ($resets RESET exchanges in kdsim's events)"
+
+# KDNET leg: the same session over loopback UDP with KDNET's encryption,
+# plus a reboot that makes kdsim offer with a new nonce and kd re-key.
+kill "$SIM_PID" 2>/dev/null || true
+wait "$SIM_PID" 2>/dev/null || true
+SIM_PID=
+PORT=$((50000 + $$ % 9000))
+KEY=smoke.kd.net.key1
+"$BIN/kdsim" --kdnet "127.0.0.1:$PORT" --key "$KEY" --offer-every 300ms --events "$EVENTS.net" >"$TMP/kdsim-net.log" 2>&1 &
+SIM_PID=$!
+status=0
+printf 'vertarget\nr\n\022\nr\ndb @rsp\ng\n\003\nr\n.reboot\n\003\nr\nq\n' |
+	$TIMEOUT "$BIN/kd" -b -k "net:port=$PORT,key=$KEY" >"$TMP/transcript.txt" 2>&1 || status=$?
+if [ "$status" -ne 0 ]; then
+	echo "smoke: FAIL: kd over KDNET exited with status $status, want 0" >&2
+	fail=1
+fi
+check "Using NET for debugging" -Fx "Using NET for debugging"
+check "Opened WinSock 2.0" -Fx "Opened WinSock 2.0"
+count "KDNET Connected lines (boot and reboot)" "^Connected to target 127.0.0.1 on port $PORT on local IP 127.0.0.1.\$" 2
+count "register displays" '^rax=[0-9a-f]\{16\} rbx=' 4
+check "the resync" -E '^Resync complete \([0-9]+ ms, [0-9]+ RESET packets\)\.$'
+check "the db line" -E '^[0-9a-f]{8}`[0-9a-f]{8}  ([0-9a-f?]{2}[ -]){15}[0-9a-f?]{2}  '
+check "the break-in box" -F "You are seeing this message because you pressed either"
+check "the quit" -Fx "quit:"
+if grep -F "$KEY" "$TMP/transcript.txt" "$TMP/kdsim-net.log" >/dev/null; then
+	echo "smoke: FAIL: the KDNET key appears in kd's or kdsim's output" >&2
+	fail=1
+fi
+if [ "$fail" -ne 0 ]; then
+	echo "---- kd transcript (KDNET) ----" >&2
+	cat "$TMP/transcript.txt" >&2
+	echo "---- kdsim log (KDNET) ----" >&2
+	cat "$TMP/kdsim-net.log" >&2
+	exit 1
+fi
+echo "smoke: ok: KDNET session over loopback UDP with a reboot and a re-key"

@@ -12,7 +12,7 @@
 //	com:pipe,port=/tmp/kd.sock,server    kd listens and the VM connects (our own option)
 //	com:ipport=4444,port=127.0.0.1       a serial port exposed over TCP
 //	1394:channel=20                      IEEE 1394 (Linux hosts, see below)
-//	net:port=50000,key=a.b.c.d           KDNET: parsed and validated, not opened yet
+//	net:port=50000,key=a.b.c.d           KDNET: parsed and validated here, opened by the console (kdproto/kdnet)
 //	sim                                  the embedded simulator (the console wires it)
 //
 // A bare kd -k reads KD's environment variables instead (FromEnv).

@@ -298,7 +298,7 @@ func TestOpenRefusesSimAndNet(t *testing.T) {
 	if !errors.Is(err, errors.ErrUnsupported) {
 		t.Errorf("Open(net) = %v; want errors.ErrUnsupported", err)
 	}
-	if want := "transport: net: KDNET is not supported yet: unsupported operation"; err == nil || err.Error() != want {
+	if want := "transport: net: KDNET carries packets, not a byte stream: open it with kdproto/kdnet: unsupported operation"; err == nil || err.Error() != want {
 		t.Errorf("Open(net) = %v; want %q (and never the key)", err, want)
 	}
 	if _, err := Open(context.Background(), Spec{}, Options{}); err == nil {

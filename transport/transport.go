@@ -82,7 +82,7 @@ const (
 	KindPipe                   // com:pipe,port=PATH: a VM's serial port as a Unix socket or Windows named pipe
 	KindTCP                    // com:ipport=N,port=HOST: a serial port exposed over TCP
 	Kind1394                   // 1394:channel=N: IEEE 1394 (FireWire)
-	KindNet                    // net:port=N,key=K: KDNET (not supported yet)
+	KindNet                    // net:port=N,key=K: KDNET (opened by the console through kdproto/kdnet)
 	KindSim                    // sim: the embedded simulator, wired by the console
 )
 
@@ -270,7 +270,7 @@ func Open(ctx context.Context, s Spec, o Options) (Conn, error) {
 		c, err = open1394(ctx, s, o, ev)
 	case KindNet:
 		// Not s.String(): that would print the key.
-		return nil, fmt.Errorf("transport: net: KDNET is not supported yet: %w", errors.ErrUnsupported)
+		return nil, fmt.Errorf("transport: net: KDNET carries packets, not a byte stream: open it with kdproto/kdnet: %w", errors.ErrUnsupported)
 	case KindSim:
 		return nil, errors.New("transport: sim is wired by the console, not opened here")
 	default:

@@ -135,7 +135,7 @@ func New(cfg Config) *Console {
 	}
 	c.t = target.New(target.Config{
 		Spec: cfg.Spec, BreakIn: cfg.BreakIn, BreakOnModuleLoad: cfg.BreakOnModuleLoad,
-		Engine: cfg.Engine, Dial: cfg.Dial, Now: cfg.Now, Symbols: cfg.Symbols, Sink: c.onEvent,
+		Engine: cfg.Engine, Dial: cfg.Dial, Link: c.openLink, Now: cfg.Now, Symbols: cfg.Symbols, Sink: c.onEvent,
 	})
 	c.env = commands.NewEnv(c.t, host{c}, c.cmds)
 	for _, l := range cfg.Commands {
@@ -239,7 +239,7 @@ func (c *Console) Run(ctx context.Context) int {
 	}
 	c.updateTrace()
 	if err := c.t.Open(ctx); err != nil {
-		c.r.Error("cannot open "+c.cfg.Spec.String()+": "+render.ErrText(err), openHints(c.cfg.Spec, err)...)
+		c.r.Error("cannot open "+specText(c.cfg.Spec)+": "+render.ErrText(err), openHints(c.cfg.Spec, err)...)
 		c.fail(ExitConnection)
 		return c.exit()
 	}

@@ -72,8 +72,10 @@ func (c *Console) updateTrace() {
 
 // trace prints one packet trace line to the console (CTRL+D) and to the
 // --trace sink.
-func (c *Console) trace(r kdproto.TraceRecord) {
-	line := r.String()
+func (c *Console) trace(r kdproto.TraceRecord) { c.traceLine(r.String()) }
+
+// traceLine writes one line to the packet trace, when it is on.
+func (c *Console) traceLine(line string) {
 	if c.traceConsole.Load() {
 		c.out.Printf("%s", line)
 	}
@@ -89,6 +91,9 @@ func (c *Console) trace(r kdproto.TraceRecord) {
 // openHints suggests what to check when a transport does not open, unless
 // the transport's message gives advice already.
 func openHints(s transport.Spec, err error) []string {
+	if s.Kind == transport.KindNet {
+		return kdnetOpenHints(s, err)
+	}
 	msg := err.Error()
 	if strings.Contains(msg, "reconnect") || strings.Contains(msg, "not supported") {
 		return nil

@@ -109,7 +109,9 @@ func (m *Machine) recv(l *link, want kdproto.PacketType) (recvResult, kdproto.Pa
 					return recvOK, kdproto.Packet{Header: h}, nil
 				}
 			case kdproto.PacketTypeReset:
-				m.curID, m.remoteID = kdproto.InitialPacketID, kdproto.InitialPacketID
+				if !m.kdnetIDs {
+					m.curID, m.remoteID = kdproto.InitialPacketID, kdproto.InitialPacketID
+				}
 				m.outOfStep = false
 				m.emit(Event{Kind: EventReset, Dir: "in"})
 				if err := m.sendControl(l, kdproto.PacketTypeReset, 0); err != nil {
@@ -167,8 +169,13 @@ func (m *Machine) recv(l *link, want kdproto.PacketType) (recvResult, kdproto.Pa
 		if err := m.sendControl(l, kdproto.PacketTypeAcknowledge, h.ID); err != nil {
 			return recvTimeout, kdproto.Packet{}, err
 		}
+		dup := h.ID != m.remoteID
+		if m.kdnetIDs {
+			// Over KDNET only a repeat of the last id is a duplicate.
+			dup = m.haveHostID && h.ID == m.lastHostID
+		}
 		switch {
-		case h.ID != m.remoteID:
+		case dup:
 			if m.outOfStep {
 				// Stay out of step: expect the id just seen, which the host,
 				// having had its ACK, will not send next.
@@ -183,6 +190,7 @@ func (m *Machine) recv(l *link, want kdproto.PacketType) (recvResult, kdproto.Pa
 			m.trace(kdproto.TraceRecord{Dir: kdproto.DirOut, Packet: p, Raw: raw})
 			m.emit(Event{Kind: EventPacket, Dir: "in", Type: h.Type.String(), ID: h.ID, API: apiOf(p)})
 			m.remoteID ^= 1
+			m.lastHostID, m.haveHostID = h.ID, true
 			return recvOK, p, nil
 		}
 	}

@@ -86,6 +86,7 @@ func ServeKDNET(ctx context.Context, m *Machine, c KDNETConfig) error {
 		c.Conn.Close()
 		return err
 	}
+	m.kdnetIDs = true
 	b := &kdnetBridge{m: m, c: c, t: t, in: make(chan udpIn, 16), rxOK: make(chan struct{}),
 		frng: mrand.New(mrand.NewPCG(uint64(c.Seed), 0x6b646e6574)), start: time.Now()}
 	stop := context.AfterFunc(ctx, func() { c.Conn.Close() })
@@ -102,6 +103,7 @@ func ServeKDNET(ctx context.Context, m *Machine, c KDNETConfig) error {
 		}
 		b.mu.Lock()
 		err = b.t.Reboot()
+		b.start = time.Now() // the offer counter is the uptime
 		b.mu.Unlock()
 		if err != nil {
 			return err
@@ -250,7 +252,11 @@ func (b *kdnetBridge) session(ctx context.Context) error {
 				_, err = mine.Write(r.Body)
 			}
 			if err != nil {
-				<-done
+				// The pipe closes when Serve returns (a reboot, for
+				// instance): its result is the session's.
+				if serr := <-done; serr != nil {
+					return serr
+				}
 				return err
 			}
 		}

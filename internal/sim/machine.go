@@ -55,10 +55,15 @@ type Machine struct {
 	cancel  context.CancelFunc
 
 	// Owned by the serving goroutine (Serve calls are serialised by ctlMu).
-	frng        *rand.Rand
-	im          *image
-	curID       uint32 // CurrentPacketId: id of our next data packet
-	remoteID    uint32 // RemotePacketId: id expected on the host's next data packet
+	frng     *rand.Rand
+	im       *image
+	curID    uint32 // CurrentPacketId: id of our next data packet
+	remoteID uint32 // RemotePacketId: id expected on the host's next data packet
+	// KDNET ids (set by ServeKDNET): a RESET renumbers nothing and a host
+	// packet is a duplicate only when it repeats the last id accepted.
+	kdnetIDs    bool
+	lastHostID  uint32
+	haveHostID  bool
 	hostPresent bool
 	controlC    bool // a break-in is pending (KdpControlCPending)
 	stop        *stopState
@@ -99,6 +104,7 @@ func (m *Machine) boot() {
 	}
 	m.curID = kdproto.InitialPacketID | kdproto.SyncPacketID
 	m.remoteID = kdproto.InitialPacketID
+	m.haveHostID = false
 	m.hostPresent = true
 	m.controlC = false
 	m.stop = nil

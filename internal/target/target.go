@@ -31,6 +31,9 @@ type Config struct {
 	// Dial opens the transport; nil means transport.Open. The embedded
 	// simulator is wired here by cmd/kd.
 	Dial func(ctx context.Context, s transport.Spec, o transport.Options) (transport.Conn, error)
+	// Link opens a packet link for a medium that is not a byte stream
+	// (KDNET); a nil Link with a nil error, or a nil Link func, means Dial.
+	Link func(ctx context.Context, s transport.Spec) (kdproto.Link, error)
 	// Now returns the time; nil means time.Now.
 	Now func() time.Time
 	// Symbols are extra "module!name" addresses known without reading
@@ -119,14 +122,14 @@ func (t *Target) Open(ctx context.Context) error {
 
 func (t *Target) open(breakIn, breakOnLoad, announce bool) error {
 	ctx := t.rootCtx
-	conn, err := t.cfg.Dial(ctx, t.cfg.Spec, transport.Options{Events: func(e transport.Event) { t.emit(TransportEvent{e}) }})
+	conn, link, err := t.connect(ctx)
 	if err != nil {
 		return err
 	}
 	t.gen++
 	sctx, cancel := context.WithCancel(ctx)
 	s := &session{gen: t.gen, conn: conn, ctx: sctx, cancel: cancel, breakOnLoad: breakOnLoad}
-	s.eng = kdproto.NewEngine(conn, t.cfg.Engine)
+	s.eng = kdproto.NewEngineLink(link, t.cfg.Engine)
 	s.mem.init()
 	t.mu.Lock()
 	t.sess = s
@@ -138,6 +141,21 @@ func (t *Target) open(breakIn, breakOnLoad, announce bool) error {
 	s.goBackground(func() { t.forward(s) })
 	t.startConnecting(s, breakIn, announce)
 	return nil
+}
+
+// connect opens the link to the target: Config.Link for a packet medium
+// (conn is then nil), otherwise Dial and the link its byte stream needs.
+func (t *Target) connect(ctx context.Context) (transport.Conn, kdproto.Link, error) {
+	if t.cfg.Link != nil {
+		if l, err := t.cfg.Link(ctx, t.cfg.Spec); err != nil || l != nil {
+			return nil, l, err
+		}
+	}
+	conn, err := t.cfg.Dial(ctx, t.cfg.Spec, transport.Options{Events: func(e transport.Event) { t.emit(TransportEvent{e}) }})
+	if err != nil {
+		return nil, nil, err
+	}
+	return conn, kdproto.LinkFor(conn, t.cfg.Engine), nil
 }
 
 // forward passes the engine's events to the runner.
@@ -225,6 +243,9 @@ func (t *Target) LinkName() string {
 	if s == nil {
 		return ""
 	}
+	if s.conn == nil {
+		return t.cfg.Spec.Kind.String() // a packet link (KDNET) has no transport
+	}
 	return s.conn.Name()
 }
 
@@ -263,7 +284,7 @@ func (t *Target) CycleBaud() (int, error) {
 	}
 	bs, ok := s.conn.(transport.BaudSetter)
 	if !ok {
-		return 0, &NotSerialError{Name: s.conn.Name(), Kind: t.cfg.Spec.Kind}
+		return 0, &NotSerialError{Name: t.LinkName(), Kind: t.cfg.Spec.Kind}
 	}
 	next := nextBaud(bs.Baud())
 	if err := bs.SetBaud(next); err != nil {

@@ -318,3 +318,11 @@ func (l *Link) send(head, payload []byte, what string) error {
 
 // Close closes the socket; a blocked Recv returns kdproto.ErrClosed.
 func (l *Link) Close() error { return l.conn.Close() }
+
+// Caps implements kdproto.Link: KDNET carries KD ACKs like KDCOM, but a
+// RESET renumbers nothing (spec kdnet-1394.md §B.5).
+func (l *Link) Caps() kdproto.LinkCaps {
+	return kdproto.LinkCaps{Name: "kdnet", ResetKeepsIDs: true}
+}
+
+var _ kdproto.Link = (*Link)(nil)
