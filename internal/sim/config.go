@@ -27,6 +27,11 @@ type Config struct {
 	Procs   int    // number of processors; 0 means DefaultProcs
 	Stopped bool   // boot stopped at the initial breakpoint instead of running
 
+	// ModuleLoads: after each boot the driver simdrv.sys reports its load
+	// (a LoadSymbols state change) at the first clock tick, as a boot
+	// driver does; the target stays stopped until the host continues.
+	ModuleLoads bool
+
 	PrintEvery time.Duration // period of the numbered DbgPrint lines while running; 0 = none
 	Baud       int           // pace the line as an N-baud 8N1 UART (10 bit times a byte); 0 = unpaced
 

@@ -77,6 +77,7 @@ type Machine struct {
 	printN      int
 	nextPrint   time.Time
 	evilLoaded  bool
+	loadPending bool // ModuleLoads: simdrv.sys has not reported its load since boot
 	ports       ports
 
 	// Buffers reused from one reply to the next: a reply's data, its
@@ -113,6 +114,7 @@ func (m *Machine) boot() {
 	m.printN = 0
 	m.nextPrint = time.Time{}
 	m.evilLoaded = false
+	m.loadPending = m.cfg.ModuleLoads
 	m.ports = newPorts()
 	if m.cfg.Stopped {
 		m.callBreak(0, 1, "nt!DbgBreakPointWithStatus")

@@ -54,6 +54,11 @@ func (m *Machine) running(l *link) error {
 
 func (m *Machine) tick(l *link) error {
 	mem := m.im.vmem
+	if m.loadPending {
+		m.loadPending = false
+		m.loadSymbols(0, m.im.mods[len(m.im.mods)-1])
+		return nil
+	}
 	for i, c := range m.im.cpus {
 		c.msr[0x10] += tscPerTick
 		for n := 0; n < instrPerTick; n++ {
@@ -246,6 +251,19 @@ func (m *Machine) hostBreakpoint(addr uint64) bool {
 		}
 	}
 	return false
+}
+
+// loadSymbols stops processor i with the LoadSymbols state change of
+// module md (DbgLoadImageSymbols): its path, NUL-terminated, follows the
+// state change.
+func (m *Machine) loadSymbols(i int, md *module) {
+	c := m.im.cpus[i]
+	sc := m.stateHeader(i, kdproto.StateLoadSymbols, c.rip())
+	path := append([]byte(md.path), 0)
+	sc.LoadSymbols = kdproto.LoadSymbols{PathNameLength: uint32(len(path)), BaseOfDll: md.base,
+		CheckSum: md.timestamp, SizeOfImage: md.size()}
+	sc.Extra = path
+	m.setStop(&stopState{cpu: i, kind: kdproto.StateLoadSymbols, pc: c.rip(), payload: sc.Append(nil)})
 }
 
 // evilLoadSymbols stops with a LoadSymbols state change whose
