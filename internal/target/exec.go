@@ -41,7 +41,7 @@ func (t *Target) StepOver(ctx context.Context) error {
 		return err
 	}
 	rip := regs.PC()
-	code, _, err := t.readMemory(ctx, s, rip, 16)
+	code, err := t.codeAt(ctx, s, rip)
 	if err != nil {
 		return err
 	}
@@ -62,6 +62,29 @@ func (t *Target) StepOver(ctx context.Context) error {
 	s.stepping = true
 	t.mu.Unlock()
 	return nil
+}
+
+// codeAt returns the instruction bytes at pc as the program sees them:
+// kd's own int 3 at pc would hide the instruction. At the stop address the
+// stop's report has the original bytes (the kernel takes its debugger's
+// breakpoints out of it); elsewhere kd's breakpoint is lifted to read
+// them, and goes back in at the next stop.
+func (t *Target) codeAt(ctx context.Context, s *session, pc uint64) ([]byte, error) {
+	if pc == s.last.PC {
+		if r := s.last.AMD64Report(); len(r.InstructionBytes()) > 0 {
+			return r.InstructionBytes(), nil
+		}
+	}
+	if bp := s.breakpointAt(pc); bp != nil && bp.written {
+		if err := s.eng.RestoreBreakPoint(ctx, s.cpu, bp.handle); err != nil {
+			return nil, err
+		}
+		bp.written = false
+		s.reinsert = bp
+		s.mem.clear()
+	}
+	code, _, err := t.readMemory(ctx, s, pc, 16)
+	return code, err
 }
 
 // resume lets the target run (or single-step). An enabled breakpoint at
