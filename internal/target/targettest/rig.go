@@ -111,6 +111,13 @@ func (r *Rig) wakeLocked() {
 // fails the test after WaitLimit with what.
 func (r *Rig) Pump(what string, cond func() bool) {
 	r.T.Helper()
+	r.PumpCtx(r.Ctx, what, cond)
+}
+
+// PumpCtx is Pump handling the incoming work with ctx (a cancelled one
+// is a CTRL+C during the work done at a stop).
+func (r *Rig) PumpCtx(ctx context.Context, what string, cond func() bool) {
+	r.T.Helper()
 	deadline := time.NewTimer(WaitLimit)
 	defer deadline.Stop()
 	for {
@@ -122,7 +129,7 @@ func (r *Rig) Pump(what string, cond func() bool) {
 		}
 		select {
 		case in := <-r.Target.Incoming():
-			r.Target.Handle(r.Ctx, in)
+			r.Target.Handle(ctx, in)
 		case <-wake:
 		case <-deadline.C:
 			r.T.Fatalf("timed out waiting for %s; target events:\n%s", what, r.EventLog())
