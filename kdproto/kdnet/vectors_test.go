@@ -215,3 +215,21 @@ func kdSum(b []byte) uint32 {
 	}
 	return s
 }
+
+func TestIsBootDebugger(t *testing.T) {
+	tests := []struct {
+		major uint16
+		want  bool
+	}{
+		{0x040F, true}, // the boot debugger of the Windows 10 capture (spec §B.6 item 9)
+		{0x0F00, false},
+		{0x000F, false},
+		{0x0400, true},
+		{0x0500, false},
+	}
+	for _, tt := range tests {
+		if got := IsBootDebugger(tt.major); got != tt.want {
+			t.Errorf("IsBootDebugger(%#04x) = %v", tt.major, got)
+		}
+	}
+}
