@@ -12,6 +12,7 @@ import (
 	"net/netip"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -23,7 +24,8 @@ import (
 	"github.com/gokd/kd/kdproto/kdnet"
 )
 
-const usage = `Usage: kdsim (--listen ADDR | --pty | --connect ADDR | --kdnet HOST:PORT --key KEY) [flags]
+const usage = `Usage: kdsim (--listen ADDR | --pty | --connect ADDR | --device PATH |
+             --kdnet HOST:PORT --key KEY) [flags]
 
 kdsim plays a Windows 10 x64 kernel on a KD serial link, the way a VM's COM
 port does. It serves one debugger at a time; between debuggers the machine
@@ -34,7 +36,14 @@ Link:
   --allow-remote       allow --listen on a non-loopback TCP address
   --pty                create a pseudo-terminal and serve on it (prints its path)
   --connect ADDR       dial a debugger that listens on unix:PATH or tcp:HOST:PORT
-  --baud N             pace bytes like an N-baud 8N1 UART, byte by byte (default unpaced)
+  --device PATH        serve on a serial port (e.g. /dev/ttyS0): raw mode, 8N1 at --baud
+  --baud N             pace bytes like an N-baud 8N1 UART, byte by byte (default
+                       unpaced); with --device, the line speed (default 115200;
+                       the UART paces)
+  --exit-on-reboot     with --device: when the host reboots the target, exit with
+                       status 4 instead of rebooting in-process (for a VM's init)
+  --settle D           with --device: first throw away what arrives until the line
+                       has been quiet for D (a hypervisor's backlog; default 0)
   --kdnet HOST:PORT    be a KDNET target: offer to the debugger at HOST:PORT over UDP
                        (bcdedit /dbgsettings net hostip:HOST port:PORT) until it answers
   --key KEY            the KDNET key (four dot-separated base-36 numbers)
@@ -74,10 +83,14 @@ Examples:
 
   kdsim --listen tcp:127.0.0.1:9000 --stopped --print-every 2s --trace
   kdsim --pty --baud 115200 --noise 0.01 --events /tmp/kdsim.jsonl
+  kdsim --device /dev/ttyS0 --baud 115200 --print-every 1s   (in a VM guest)
 
   kdsim --kdnet 127.0.0.1:50000 --key 1.2.3.4 --stopped
   kd -k net:port=50000,key=1.2.3.4
 `
+
+// exitRebooted is kdsim's exit status when --exit-on-reboot ends it.
+const exitRebooted = 4
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -87,13 +100,16 @@ func main() {
 }
 
 // run is kdsim without the process: it returns the exit status (0 after
-// ctx ends, 1 on a runtime error, 2 on a usage error).
+// ctx ends, 1 on a runtime error, 2 on a usage error, 4 after a reboot
+// under --exit-on-reboot).
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var (
 		cfg                 sim.Config
 		listen, connect     string
-		events              string
+		device, events      string
 		pty, trace, remote  bool
+		exitOnReboot        bool
+		settle              time.Duration
 		build               uint16
 		seed                int64
 		desync, mute, procs int
@@ -108,6 +124,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&remote, "allow-remote", false, "")
 	fs.BoolVar(&pty, "pty", false, "")
 	fs.StringVar(&connect, "connect", "", "")
+	fs.StringVar(&device, "device", "", "")
+	fs.BoolVar(&exitOnReboot, "exit-on-reboot", false, "")
+	fs.DurationVar(&settle, "settle", 0, "")
 	fs.IntVar(&cfg.Baud, "baud", 0, "")
 	fs.Int64Var(&seed, "seed", 1, "")
 	fs.Uint16Var(&build, "build", sim.DefaultBuild, "")
@@ -141,7 +160,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return usageError(stderr, err.Error())
 	}
 	modes := 0
-	for _, on := range []bool{listen != "", pty, connect != "", kdnetAddr != ""} {
+	for _, on := range []bool{listen != "", pty, connect != "", kdnetAddr != "", device != ""} {
 		if on {
 			modes++
 		}
@@ -150,7 +169,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case fs.NArg() > 0:
 		return usageError(stderr, fmt.Sprintf("unexpected argument %q", fs.Arg(0)))
 	case modes != 1:
-		return usageError(stderr, "give exactly one of --listen, --pty, --connect or --kdnet")
+		return usageError(stderr, "give exactly one of --listen, --pty, --connect, --device or --kdnet")
+	case (exitOnReboot || settle != 0) && device == "":
+		return usageError(stderr, "--exit-on-reboot and --settle need --device")
+	case settle < 0:
+		return usageError(stderr, "--settle must not be negative")
 	case listen != "" && !remote && !sim.IsLoopback(listen):
 		return usageError(stderr, fmt.Sprintf("%s is not a loopback address (use --allow-remote to serve it anyway)", listen))
 	case procs < 1 || procs > sim.MaxProcs:
@@ -173,6 +196,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		kn = c
 	}
 	cfg.Seed, cfg.Build, cfg.Procs, cfg.DesyncAfter, cfg.MuteAfter = seed, build, procs, desync, mute
+	lineBaud := 0
+	if device != "" {
+		// The UART clocks the bytes: the line speed is set, nothing is paced.
+		lineBaud, cfg.Baud = cfg.Baud, 0
+		if lineBaud == 0 {
+			lineBaud = 115200
+		}
+		if !slices.Contains(sim.DeviceBauds, lineBaud) {
+			return usageError(stderr, fmt.Sprintf("--baud with --device must be one of %v", sim.DeviceBauds))
+		}
+	}
 	if trace {
 		cfg.Trace = stderr
 	}
@@ -213,6 +247,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		kn.Conn = conn
 		fmt.Fprintf(stdout, "kdsim: KDNET target on udp:%s, offering to %s every %v\n", conn.LocalAddr(), kn.Host, kn.OfferEvery)
 		err = sim.ServeKDNET(ctx, m, kn.KDNETConfig)
+	case device != "":
+		err = sim.ServeDevice(ctx, m, device, sim.DeviceOptions{Baud: lineBaud, ExitOnReboot: exitOnReboot, Settle: settle,
+			Ready: func() { fmt.Fprintf(stdout, "kdsim: serial port %s at %d baud\n", device, lineBaud) }})
+		if errors.Is(err, sim.ErrRebooted) {
+			fmt.Fprintln(stdout, "kdsim: the host rebooted the target")
+			return exitRebooted
+		}
 	case pty:
 		err = simpty.Serve(ctx, m, func(path string) { fmt.Fprintf(stdout, "kdsim: serial port %s\n", path) })
 	default:

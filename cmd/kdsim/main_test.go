@@ -43,6 +43,11 @@ func TestUsageErrors(t *testing.T) {
 		{"--kdnet", "127.0.0.1:50000", "--key", "1.2.3"},
 		{"--kdnet", "127.0.0.1:50000", "--key", "1.2.3.4", "--kdnet-version", "3"},
 		{"--kdnet", "127.0.0.1:50000", "--key", "1.2.3.4", "--listen", "unix:/tmp/x"},
+		{"--device", "/dev/ttyS0", "--pty"},
+		{"--device", "/dev/ttyS0", "--baud", "12345"},
+		{"--pty", "--exit-on-reboot"},
+		{"--pty", "--settle", "1s"},
+		{"--device", "/dev/ttyS0", "--settle", "-1s"},
 	} {
 		var out, errb bytes.Buffer
 		if code := run(context.Background(), args, &out, &errb); code != 2 || !strings.HasPrefix(errb.String(), "kdsim: error: ") {
