@@ -6,7 +6,7 @@ BIN       := bin
 
 .DEFAULT_GOAL := build
 
-.PHONY: build run test unit unit-386 vet fmt-check deps lint cross smoke fuzz bench ci
+.PHONY: build run test unit unit-386 vet fmt-check deps lint cross smoke vm-smoke fuzz bench ci
 
 build:
 	$(GO) build -o $(BIN)/ ./cmd/...
@@ -50,6 +50,14 @@ cross:
 
 smoke: build
 	./scripts/smoke.sh
+
+# kd against kdsim inside a QEMU virtual machine (Debian's kernel, an
+# initramfs of our own): Unix socket and TCP serial back ends, a real guest
+# reboot, kd started before the VM, QEMU killed and restarted. Needs
+# qemu-system-x86_64 and apt (for the kernel package) or KD_VM_KERNEL;
+# KD_VM_ACCEL=tcg forces TCG. See scripts/vm-smoke.sh and docs/ci.md.
+vm-smoke:
+	./scripts/vm-smoke.sh
 
 # Run every fuzz target for FUZZTIME each.
 fuzz:
