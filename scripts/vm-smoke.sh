@@ -36,8 +36,8 @@ BIN=${BIN:-bin}
 GO=${GO:-go}
 VMDIR=$BIN/vm
 T0=$(date +%s%3N)
-BOOT_TIMEOUT=${KD_VM_BOOT_TIMEOUT:-180} # seconds, per boot (TCG on a busy machine: 5-90 s)
-STEP_TIMEOUT=60                        # seconds, per wait for kd's output
+BOOT_TIMEOUT=${KD_VM_BOOT_TIMEOUT:-300} # seconds, per boot (TCG: 5 s idle, over 180 s on a 2-core machine at load 30)
+STEP_TIMEOUT=120 # seconds, per wait for kd's output
 KVM_PROBE_TIMEOUT=30                   # seconds for a KVM boot before TCG takes over
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/kd-vm-smoke.XXXXXX")
@@ -161,7 +161,7 @@ vm_ready() {
 # and its output in $LEG.transcript.
 kd_start() {
 	mkfifo "$TMP/$LEG.in"
-	"$BIN/kd" --wait-timeout 120s --trace="$TMP/$LEG.trace" "$@" <"$TMP/$LEG.in" >"$TMP/$LEG.transcript" 2>&1 &
+	"$BIN/kd" --wait-timeout 600s --trace="$TMP/$LEG.trace" "$@" <"$TMP/$LEG.in" >"$TMP/$LEG.transcript" 2>&1 &
 	KDPID=$!
 	exec 3>"$TMP/$LEG.in"
 }
@@ -377,6 +377,7 @@ for leg in ${KD_VM_LEGS:-1 2 3}; do
 	else
 		(
 			trap 'exec 3>&- 2>/dev/null; for p in $QPID $KDPID; do kill -9 "$p" 2>/dev/null; done' EXIT
+			trap 'exit 1' INT TERM
 			"leg$leg"
 		) &
 		pids="$pids $!"
