@@ -54,7 +54,13 @@ func FuzzSymbolRecords(f *testing.F) {
 		}
 		scanGlobals(data, add)
 		scanModule(data, add)
-		if n > len(data)/4 {
+		if offs, err := gsiOffsets(data, "fuzz"); err == nil {
+			scanIndexed(data, offs, add)
+		}
+		if offs, err := publicOffsets(data); err == nil {
+			scanIndexed(data, offs, add)
+		}
+		if n > len(data)*3 {
 			t.Fatalf("%d symbols from %d bytes", n, len(data))
 		}
 	})
@@ -111,10 +117,11 @@ func TestFuzzCorpus(t *testing.T) {
 	withOMAP.omap = []omapEntry{{0x1000, 0x5000}, {0x1030, 0}}
 	mod := real.dbi.modules[0]
 	corpus := map[string][][]byte{
-		"FuzzMSF":           {s.build(), withOMAP.build(), s.build()[:1500]},
-		"FuzzDBI":           {smallSynthStream(streamDBI), stream(real, streamDBI)},
-		"FuzzSymbolRecords": {s.symRec, le(nil).u32(4).append(s.module), stream(real, int(real.dbi.symRecords)), stream(real, int(mod.symStream))},
-		"FuzzTPI":           {s.tpiStream(), stream(real, streamTPI)},
+		"FuzzMSF": {s.build(), withOMAP.build(), s.build()[:1500]},
+		"FuzzDBI": {smallSynthStream(streamDBI), stream(real, streamDBI)},
+		"FuzzSymbolRecords": {s.symRec, le(nil).u32(4).append(s.module), stream(real, int(real.dbi.symRecords)), stream(real, int(mod.symStream)),
+			stream(real, int(real.dbi.globals)), stream(real, int(real.dbi.publics))},
+		"FuzzTPI": {s.tpiStream(), stream(real, streamTPI)},
 	}
 	for name, seeds := range corpus {
 		dir := filepath.Join("testdata", "fuzz", name)

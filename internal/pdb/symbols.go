@@ -72,10 +72,18 @@ func (f *File) buildSymbols() (*symIndex, error) {
 	if err != nil {
 		return nil, err
 	}
-	n := 0
+	// Publics and globals come from their indexes when the PDB has
+	// them, else from a linear scan of the symbol-record stream.
+	offs, err := f.globalOffsets()
+	if err != nil {
+		return nil, err
+	}
+	n := len(offs)
 	for i, b := range streams {
 		if i == 0 {
-			n += countSymbols(b)
+			if offs == nil {
+				n += countSymbols(b)
+			}
 		} else if len(b) > 4 {
 			n += countSymbols(b[4:]) // after the signature
 		}
@@ -89,7 +97,9 @@ func (f *File) buildSymbols() (*symIndex, error) {
 	}
 	for i, b := range streams {
 		var err error
-		if i == 0 {
+		if i == 0 && offs != nil {
+			err = scanIndexed(b, offs, add)
+		} else if i == 0 {
 			err = scanGlobals(b, add)
 		} else {
 			err = scanModule(b, add)
@@ -131,6 +141,43 @@ func (f *File) symbolStreams() ([][]byte, error) {
 	return out, nil
 }
 
+// globalOffsets returns the symbol-record offsets of the publics and
+// globals, or nil when the PDB lacks either index.
+func (f *File) globalOffsets() ([]uint32, error) {
+	if f.dbi.publics == noStream || f.dbi.globals == noStream || f.dbi.symRecords == noStream {
+		return nil, nil
+	}
+	b, err := f.msf.stream(int(f.dbi.publics), "publics stream")
+	if err != nil {
+		return nil, err
+	}
+	pubs, err := publicOffsets(b)
+	if err != nil {
+		return nil, err
+	}
+	if b, err = f.msf.stream(int(f.dbi.globals), "globals stream"); err != nil {
+		return nil, err
+	}
+	globs, err := gsiOffsets(b, "globals stream")
+	if err != nil {
+		return nil, err
+	}
+	return append(pubs, globs...), nil
+}
+
+// scanIndexed reads the publics and globals at the given offsets of the
+// symbol-record stream.
+func scanIndexed(b []byte, offs []uint32, add addFunc) error {
+	for _, off := range offs {
+		kind, body, ok := recordAt(b, off)
+		if !ok {
+			return formatErr("symbol record stream", "an index points at offset %d, which holds no whole record (stream is %d bytes)", off, len(b))
+		}
+		addRecord(kind, body, add)
+	}
+	return nil
+}
+
 // countSymbols counts the records that may become symbols, reading only
 // record headers.
 func countSymbols(b []byte) int {
@@ -156,18 +203,24 @@ type addFunc func(s Symbol, seg uint16, off uint32)
 // stream.
 func scanGlobals(b []byte, add addFunc) error {
 	return walkRecords(b, 0, "symbol record stream", func(_ int, kind uint16, body []byte) bool {
-		switch kind {
-		case sPub32:
-			if d, ok := decodeData(body); ok {
-				add(Symbol{Name: d.name, Kind: SymPublic, Code: d.typ&3 != 0}, d.segment, d.offset)
-			}
-		case sGData32, sLData32:
-			if d, ok := decodeData(body); ok {
-				add(Symbol{Name: d.name, Kind: SymData, Type: TypeIndex(d.typ), Static: kind == sLData32}, d.segment, d.offset)
-			}
-		}
+		addRecord(kind, body, add)
 		return true
 	})
+}
+
+// addRecord adds a public or a global data symbol; other kinds (S_UDT,
+// S_CONSTANT, S_PROCREF, ...) are not addresses of their own.
+func addRecord(kind uint16, body []byte, add addFunc) {
+	switch kind {
+	case sPub32:
+		if d, ok := decodeData(body); ok {
+			add(Symbol{Name: d.name, Kind: SymPublic, Code: d.typ&3 != 0}, d.segment, d.offset)
+		}
+	case sGData32, sLData32:
+		if d, ok := decodeData(body); ok {
+			add(Symbol{Name: d.name, Kind: SymData, Type: TypeIndex(d.typ), Static: kind == sLData32}, d.segment, d.offset)
+		}
+	}
 }
 
 // scanModule reads functions and file-scope data from a module stream
