@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"slices"
 	"sort"
+	"strings"
 )
 
 // SymbolKind says where a symbol came from.
@@ -88,9 +89,12 @@ func (f *File) buildSymbols() (*symIndex, error) {
 			n += countSymbols(b[4:]) // after the signature
 		}
 	}
+	if n >= 1<<30 {
+		return nil, formatErr("symbol record stream", "%d symbols are more than kd indexes", n)
+	}
 	syms := make([]Symbol, 0, n)
 	add := func(s Symbol, seg uint16, off uint32) {
-		if r, ok := f.rva(seg, off); ok && s.Name != "" {
+		if r, ok := f.rva(seg, off); ok && s.Name != "" && len(syms) < 1<<30 {
 			s.RVA = r
 			syms = append(syms, s)
 		}
@@ -252,20 +256,27 @@ func scanModule(b []byte, add addFunc) error {
 }
 
 // newSymIndex sorts and de-duplicates: one entry per (name, RVA), the
-// most informative kind winning (a function's size over a public).
+// most informative kind winning (a function's size over a public). It
+// sorts packed (RVA, kind, position) keys rather than the symbols, which
+// is several times faster on kernel-sized lists.
 func newSymIndex(syms []Symbol) *symIndex {
-	slices.SortStableFunc(syms, func(a, b Symbol) int {
-		return cmp.Or(cmp.Compare(a.RVA, b.RVA), cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Name, b.Name))
-	})
-	out := syms[:0]
-	for _, s := range syms {
+	keys := make([]uint64, len(syms))
+	for i, s := range syms {
+		keys[i] = uint64(s.RVA)<<32 | uint64(s.Kind)<<30 | uint64(i)
+	}
+	slices.Sort(keys)
+	out := make([]Symbol, 0, len(syms))
+	group := 0 // start of the current RVA's entries in out
+	for _, k := range keys {
+		s := syms[k&(1<<30-1)]
+		if len(out) > 0 && out[len(out)-1].RVA != s.RVA {
+			group = len(out)
+		}
 		dup := false
-		for j := len(out) - 1; j >= 0 && out[j].RVA == s.RVA; j-- {
+		for j := group; j < len(out); j++ {
 			if out[j].Name == s.Name {
 				dup = true
-				if s.Code {
-					out[j].Code = true
-				}
+				out[j].Code = out[j].Code || s.Code
 				break
 			}
 		}
@@ -285,7 +296,7 @@ func newSymIndex(syms []Symbol) *symIndex {
 		}
 	}
 	slices.SortFunc(ix.byName, func(a, b int32) int {
-		return cmp.Or(cmp.Compare(out[a].Name, out[b].Name), cmp.Compare(a, b))
+		return cmp.Or(strings.Compare(out[a].Name, out[b].Name), cmp.Compare(a, b))
 	})
 	return ix
 }
