@@ -34,7 +34,6 @@ func parseTypesDump(t *testing.T, lines []string) []tpiRecord {
 }
 
 var (
-	reHex      = regexp.MustCompile(`0x[0-9A-F]+`)
 	reSizeof   = regexp.MustCompile(`sizeof (\d+)`)
 	reFwd      = regexp.MustCompile(`forward ref \(-> (0x[0-9A-F]+)\)`)
 	reFieldRef = regexp.MustCompile(`field list: (0x[0-9A-F]+|<no type>)`)

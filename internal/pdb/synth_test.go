@@ -332,3 +332,21 @@ func TestCorruptBytes(t *testing.T) {
 		}
 	}
 }
+
+// TestNewUDTRecordsSaid checks that a PDB with LF_CLASS2-family records,
+// which kd does not decode, says so when a type is not found.
+func TestNewUDTRecordsSaid(t *testing.T) {
+	s := smallSynth()
+	s.types = append(s.types, record(0x1609, le(nil).u32(0).u32(0).u32(0).u32(0).u16(0).u16(8).str("_NEW")))
+	f, err := openBytes(s.build())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.TypeByName("_NEW"); err == nil || !strings.Contains(err.Error(), "LF_CLASS2") {
+		t.Errorf("TypeByName(_NEW) = %v; want it to name the LF_CLASS2 records", err)
+	}
+	if _, err := f.TypeByName("_NODE"); err != nil {
+		t.Errorf("TypeByName(_NODE) = %v", err)
+	}
+}

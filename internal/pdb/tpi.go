@@ -62,6 +62,9 @@ type tpi struct {
 	// map serves them.
 	full   map[string]TypeIndex
 	byName map[string]TypeIndex
+	// newUDTs counts LF_CLASS2-family records (0x1608-0x160B, newer
+	// compilers), whose layout kd does not know.
+	newUDTs int
 }
 
 // parseTPI indexes the records of a TPI stream in one pass.
@@ -100,7 +103,11 @@ func parseTPI(b []byte) (*tpi, error) {
 		}
 		ti := TypeIndex(begin + uint32(len(t.offsets)))
 		t.offsets = append(t.offsets, uint32(off))
-		t.noteUDT(ti, binary.LittleEndian.Uint16(t.data[off+2:]), t.data[off+4:off+2+n])
+		kind := binary.LittleEndian.Uint16(t.data[off+2:])
+		if kind >= 0x1608 && kind <= 0x160B {
+			t.newUDTs++
+		}
+		t.noteUDT(ti, kind, t.data[off+4:off+2+n])
 		off += 2 + n
 	}
 	if len(t.offsets) != int(end-begin) {

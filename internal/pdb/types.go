@@ -162,6 +162,9 @@ func (f *File) TypeByName(name string) (*Type, error) {
 			}
 		}
 	}
+	if t.newUDTs > 0 {
+		return nil, fmt.Errorf("no type named %q that kd can read (the PDB has %d LF_CLASS2-family records, which kd does not decode)", name, t.newUDTs)
+	}
 	return nil, fmt.Errorf("no type named %q", name)
 }
 
