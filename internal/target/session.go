@@ -158,29 +158,32 @@ func (t *Target) startBreakins(s *session, interval time.Duration) {
 	s.goBackground(func() {
 		tk := time.NewTicker(interval)
 		defer tk.Stop()
-		defer func() {
-			// However the loop ends, the next CTRL+C starts a new one.
+		defer cancel()
+		for {
+			err := s.eng.BreakIn()
+			if err == nil {
+				select {
+				case <-ctx.Done():
+					return
+				case <-tk.C:
+				}
+				continue
+			}
+			// The loop is over: the next CTRL+C starts a new one. Said
+			// before the failure is reported, so that a CTRL+C answering
+			// the report never finds this loop still registered.
+			stopped := ctx.Err() != nil
 			t.mu.Lock()
-			if s.breakinCancel != nil && ctx.Err() == nil {
+			if !stopped {
 				s.breakinCancel = nil
 			}
 			t.mu.Unlock()
-			cancel()
-		}()
-		for {
-			if err := s.eng.BreakIn(); err != nil {
-				// A link that is gone is reported once, as LinkLost (or
-				// is the reboot under way): only other failures here.
-				if ctx.Err() == nil && !linkGoing(s.eng, err) {
-					t.emit(Failure{What: "cannot send the break-in byte", Err: err})
-				}
-				return
+			// A link that is gone is reported once, as LinkLost (or is
+			// the reboot under way): only other failures here.
+			if !stopped && !linkGoing(s.eng, err) {
+				t.emit(Failure{What: "cannot send the break-in byte", Err: err})
 			}
-			select {
-			case <-ctx.Done():
-				return
-			case <-tk.C:
-			}
+			return
 		}
 	})
 }
