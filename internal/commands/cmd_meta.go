@@ -84,7 +84,7 @@ var metaCommands = []*Command{
 // Default is kd's command table.
 func Default() *Commands {
 	var all []*Command
-	for _, g := range [][]*Command{execCommands, regCommands, memCommands, fileCommands, bpCommands, metaCommands} {
+	for _, g := range [][]*Command{execCommands, regCommands, memCommands, fileCommands, bpCommands, symCommands, metaCommands} {
 		all = append(all, g...)
 	}
 	return NewCommands(all)

@@ -19,7 +19,7 @@ const (
 	groupSession = "Session"
 )
 
-var groupOrder = []string{groupExec, groupData, groupBreak, groupTarget, groupSession}
+var groupOrder = []string{groupExec, groupData, groupBreak, groupSym, groupTarget, groupSession}
 
 // Command is one entry of the command table.
 type Command struct {

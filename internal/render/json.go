@@ -185,6 +185,10 @@ func (j *JSON) Event(ev target.Event) {
 		o["text"] = e.Text
 	case target.Repaired:
 		o["text"] = e.What
+	case target.SymbolMessage:
+		o["module"] = e.Module
+		o["text"] = e.Text
+		o["noisy"] = e.Noisy
 	case target.Failure:
 		p := Describe(e.What, e.Err)
 		o["what"] = e.What
@@ -303,6 +307,10 @@ func resultData(res commands.Result) any {
 		return map[string]any{}
 	case commands.FileTransfer:
 		return map[string]any{"op": v.Op, "file": v.File, "address": Hex(v.Addr), "bytes": v.Bytes, "total": v.Total, "ms": v.Elapsed.Milliseconds()}
+	default:
+		if m := symResultData(res); m != nil {
+			return m
+		}
 	}
 	return map[string]any{}
 }

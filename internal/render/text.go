@@ -134,6 +134,8 @@ func (r *Text) Event(ev target.Event) {
 		}
 	case target.Failure:
 		r.Error(e.What, e.Err)
+	case target.SymbolMessage:
+		o.Printf("%s", e.Text)
 	}
 }
 
@@ -376,6 +378,8 @@ func (r *Text) Result(res commands.Result) {
 			verb = "Reading"
 		}
 		o.Printf("%s %x bytes.", verb, v.Bytes)
+	default:
+		r.symResult(res)
 	}
 }
 

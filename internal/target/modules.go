@@ -3,8 +3,8 @@ package target
 import (
 	"context"
 	"encoding/binary"
-	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"unicode/utf16"
@@ -30,11 +30,15 @@ type Module struct {
 	Size uint32
 }
 
+// ldrFullDllName is the KLDR_DATA_TABLE_ENTRY's full path (UNICODE_STRING).
+const ldrFullDllName = 0x48
+
 // module is a Module with its export names, read when first needed.
 type module struct {
 	Module
-	loaded  bool     // exports were looked for
-	exports []export // sorted by address
+	pathString [16]byte // the loader's FullDllName UNICODE_STRING
+	loaded     bool     // exports were looked for
+	exports    []export // sorted by address
 }
 
 type export struct {
@@ -132,21 +136,10 @@ func (t *Target) walk(ctx context.Context, s *session, y *modules) (*module, err
 		Base: binary.LittleEndian.Uint64(e[ldrDllBase:]),
 		Size: binary.LittleEndian.Uint32(e[ldrSizeOfImage:]),
 	}}
-	nlen := int(binary.LittleEndian.Uint16(e[ldrBaseDllName:]))
-	buf := binary.LittleEndian.Uint64(e[ldrBaseDllName+8:])
-	if nlen > 0 && nlen <= 512 && buf != 0 {
-		nb, ok, err := t.readMemory(ctx, s, buf, nlen&^1)
-		if err != nil {
-			return nil, err
-		}
-		if allOK(ok) {
-			u := make([]uint16, len(nb)/2)
-			for j := range u {
-				u[j] = binary.LittleEndian.Uint16(nb[2*j:])
-			}
-			m.File = safetext.Sanitize([]byte(string(utf16.Decode(u))))
-		}
+	if m.File, err = t.readUnicode(ctx, s, e[ldrBaseDllName:]); err != nil {
+		return nil, err
 	}
+	copy(m.pathString[:], e[ldrFullDllName:]) // read when lm v needs it
 	if m.File == "" {
 		m.File = fmt.Sprintf("module_%08x`%08x", m.Base>>32, uint32(m.Base))
 	}
@@ -155,6 +148,25 @@ func (t *Target) walk(ctx context.Context, s *session, y *modules) (*module, err
 	y.next = binary.LittleEndian.Uint64(e[0:])
 	y.done = y.next == y.head || y.next == 0
 	return m, nil
+}
+
+// readUnicode reads the text of a UNICODE_STRING (up to 512 bytes); ""
+// when it cannot be read. Only a link error is returned.
+func (t *Target) readUnicode(ctx context.Context, s *session, us []byte) (string, error) {
+	nlen := int(binary.LittleEndian.Uint16(us))
+	buf := binary.LittleEndian.Uint64(us[8:])
+	if nlen <= 0 || nlen > 512 || buf == 0 {
+		return "", nil
+	}
+	nb, ok, err := t.readMemory(ctx, s, buf, nlen&^1)
+	if err != nil || !allOK(ok) {
+		return "", err
+	}
+	u := make([]uint16, len(nb)/2)
+	for j := range u {
+		u[j] = binary.LittleEndian.Uint16(nb[2*j:])
+	}
+	return safetext.Sanitize([]byte(string(utf16.Decode(u)))), nil
 }
 
 func allOK(ok []bool) bool {
@@ -230,7 +242,7 @@ func (t *Target) loadExports(ctx context.Context, s *session, m *module) error {
 		}
 		return ex[i].name < ex[j].name
 	})
-	m.exports = ex
+	m.exports = slices.Compact(ex) // the extra table repeats exported names
 	return nil
 }
 
@@ -335,68 +347,4 @@ func (t *Target) Symbolize(ctx context.Context, addr uint64) string {
 		return ""
 	}
 	return t.symbolize(ctx, s, addr)
-}
-
-func (t *Target) symbolize(ctx context.Context, s *session, addr uint64) string {
-	y, _ := t.loadModules(ctx, s)
-	m := t.moduleAt(ctx, s, y, addr)
-	if m == nil {
-		return ""
-	}
-	_ = t.loadExports(ctx, s, m)
-	i := sort.Search(len(m.exports), func(i int) bool { return m.exports[i].addr > addr }) - 1
-	if i >= 0 {
-		e := m.exports[i]
-		if off := addr - e.addr; off == 0 {
-			return m.Name + "!" + e.name
-		} else if off < 0x10000 {
-			return fmt.Sprintf("%s!%s+0x%x", m.Name, e.name, off)
-		}
-	}
-	if addr == m.Base {
-		return m.Name
-	}
-	return fmt.Sprintf("%s+0x%x", m.Name, addr-m.Base)
-}
-
-// ErrNoSymbol is wrapped by the errors of Resolve for names it cannot find.
-var ErrNoSymbol = errors.New("couldn't resolve")
-
-// Resolve resolves "module!name" or a module name to an address.
-func (t *Target) Resolve(ctx context.Context, name string) (uint64, error) {
-	s, err := t.needStopped()
-	if err != nil {
-		return 0, err
-	}
-	y, err := t.loadModules(ctx, s)
-	if err != nil {
-		return 0, err
-	}
-	mod, sym, hasBang := strings.Cut(name, "!")
-	if !hasBang {
-		m, err := t.moduleNamed(ctx, s, y, name)
-		if err != nil {
-			return 0, err
-		}
-		if m != nil {
-			return m.Base, nil
-		}
-		return 0, fmt.Errorf("%w error at '%s'", ErrNoSymbol, name)
-	}
-	m, err := t.moduleNamed(ctx, s, y, mod)
-	if err != nil {
-		return 0, err
-	}
-	if m == nil {
-		return 0, fmt.Errorf("no module %q is loaded", mod)
-	}
-	if err := t.loadExports(ctx, s, m); err != nil {
-		return 0, err
-	}
-	for _, e := range m.exports {
-		if strings.EqualFold(e.name, sym) {
-			return e.addr, nil
-		}
-	}
-	return 0, fmt.Errorf("%w error at '%s' (%s exports no such name)", ErrNoSymbol, name, m.Name)
 }

@@ -69,7 +69,9 @@ type Target struct {
 	// Owned by the runner (the goroutine calling Handle and the operations).
 	gen       int
 	rootCtx   context.Context
-	dbgPrompt *kdproto.Event // a DbgPrompt waiting for its answer
+	dbgPrompt *kdproto.Event      // a DbgPrompt waiting for its answer
+	syms      map[symKey]*modSyms // symbols of the images seen, kept across module list reads
+	symSearch SymbolSearch        // the symbol path
 
 	// Shared, guarded by mu.
 	mu         sync.Mutex

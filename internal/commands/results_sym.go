@@ -1,0 +1,21 @@
+package commands
+
+import "github.com/gokd/kd/internal/target"
+
+// ModuleList is lm: the modules with their symbol state; Verbose adds the
+// image and PDB details (lm v).
+type ModuleList struct {
+	Modules []target.ModuleInfo
+	Verbose bool
+}
+
+// SymbolList is x: the matching symbols, by address.
+type SymbolList struct{ Symbols []target.Sym }
+
+// NearSymbols is ln.
+type NearSymbols struct{ target.Near }
+
+// ResultName returns the result's JSON name.
+func (ModuleList) ResultName() string  { return "modules" }
+func (SymbolList) ResultName() string  { return "symbols" }
+func (NearSymbols) ResultName() string { return "near_symbols" }

@@ -1,0 +1,67 @@
+package render
+
+import (
+	"bytes"
+	"fmt"
+	"testing"
+
+	"github.com/gokd/kd/internal/commands"
+	"github.com/gokd/kd/internal/target"
+)
+
+// sampleSymResults is one of every symbol and stack result.
+func sampleSymResults() []commands.Result {
+	nt := target.Module{Name: "nt", File: "ntoskrnl.exe", Base: 0xfffff80036a00000, Size: 0x6000}
+	hal := target.Module{Name: "hal", File: "hal.dll", Base: 0xfffff80037200000, Size: 0x4000}
+	drv := target.Module{Name: "simdrv", File: "simdrv.sys", Base: 0xfffff80037a00000, Size: 0x4000}
+	fn := target.Sym{Module: "nt", Name: "KeBugCheckEx", Addr: 0xfffff80036a01070, Size: 0x20, Kind: "function", Type: "void (unsigned long, unsigned __int64)"}
+	pub := target.Sym{Module: "nt", Name: "RtlAssert", Addr: 0xfffff80036a01090, Kind: "public"}
+	data := target.Sym{Module: "nt", Name: "KeNumberProcessors", Addr: 0xfffff80036a04030, Kind: "data", Type: "unsigned long"}
+	exp := target.Sym{Module: "hal", Name: "HalInitSystem", Addr: 0xfffff80037201000, Kind: "export"}
+	return []commands.Result{
+		commands.ModuleList{Modules: []target.ModuleInfo{
+			{Module: nt, State: target.SymPrivatePDB, PDBPath: "/cache/ntkrnlmp.pdb/48DC1/ntkrnlmp.pdb"},
+			{Module: hal, State: target.SymExport},
+			{Module: drv, State: target.SymDeferred},
+		}},
+		commands.ModuleList{Verbose: true, Modules: []target.ModuleInfo{
+			{Module: nt, State: target.SymPrivatePDB, PDBPath: "/cache/ntkrnlmp.pdb/48DC1/ntkrnlmp.pdb", Path: `\SystemRoot\system32\ntoskrnl.exe`,
+				HaveImage: true, Timestamp: 0x5F3778AE, CheckSum: 0x5F32DD0B, ImageSize: 0x6000, PDBName: "ntkrnlmp.pdb", PDBKey: "48DC1"},
+			{Module: hal, State: target.SymExport, Path: `\SystemRoot\system32\hal.dll`, HaveImage: true, Timestamp: 1, PDBName: "hal.pdb", PDBKey: "AB1",
+				Why: "hal.pdb not found"},
+		}},
+		commands.SymbolList{Symbols: []target.Sym{fn, pub, data, exp}},
+		commands.SymbolList{},
+		commands.NearSymbols{Near: target.Near{Addr: fn.Addr, Module: "nt", Below: fn, HaveBelow: true, Above: pub, HaveAbove: true, Exact: []target.Sym{fn}}},
+		commands.NearSymbols{Near: target.Near{Addr: fn.Addr + 3, Module: "nt", Below: fn, HaveBelow: true}},
+		commands.NearSymbols{Near: target.Near{Addr: 0x1000}},
+	}
+}
+
+func sampleSymEvents() []target.Event {
+	return []target.Event{
+		target.SymbolMessage{Module: "hal", Text: "*** ERROR: Module load completed but symbols could not be loaded for hal.dll"},
+		target.SymbolMessage{Module: "nt", Text: "SYMSRV:  /cache/ntkrnlmp.pdb/48DC1/ntkrnlmp.pdb not found", Noisy: true},
+	}
+}
+
+// TestSymGolden renders the symbol and stack results and events in KD's
+// text and in JSON and compares them with golden files.
+func TestSymGolden(t *testing.T) {
+	var s screen
+	r := &Text{Out: &s, Runtime: "go test"}
+	var b bytes.Buffer
+	j := NewJSON(&b)
+	for _, ev := range sampleSymEvents() {
+		fmt.Fprintf(&s.b, "== event %s\n", ev.EventName())
+		r.Event(ev)
+		j.Event(ev)
+	}
+	for _, res := range sampleSymResults() {
+		fmt.Fprintf(&s.b, "== result %s\n", res.ResultName())
+		r.Result(res)
+		j.Result("cmd", res, nil)
+	}
+	golden(t, "sym_text.golden", s.b.String())
+	golden(t, "sym_json.golden", b.String())
+}
