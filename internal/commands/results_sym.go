@@ -19,3 +19,15 @@ type NearSymbols struct{ target.Near }
 func (ModuleList) ResultName() string  { return "modules" }
 func (SymbolList) ResultName() string  { return "symbols" }
 func (NearSymbols) ResultName() string { return "near_symbols" }
+
+// StackTrace is k and its forms.
+type StackTrace struct {
+	target.Stack
+	Numbers bool // kn
+	Args    bool // kb, kv
+	Verbose bool // kv: how each frame was found
+	Params  bool // kp
+}
+
+// ResultName returns the result's JSON name.
+func (StackTrace) ResultName() string { return "stack" }

@@ -58,6 +58,8 @@ func (r *Text) symResult(res commands.Result) bool {
 				o.Printf("    %s %s", y.FullName(), SymbolDetail(y))
 			}
 		}
+	case commands.StackTrace:
+		o.Printf("%s", StackText(v))
 	default:
 		return false
 	}
@@ -185,6 +187,8 @@ func symResultData(res commands.Result) map[string]any {
 		}
 		o["exact"] = exact
 		return o
+	case commands.StackTrace:
+		return stackJSON(v)
 	}
 	return nil
 }

@@ -35,6 +35,10 @@ func sampleSymResults() []commands.Result {
 		commands.NearSymbols{Near: target.Near{Addr: fn.Addr, Module: "nt", Below: fn, HaveBelow: true, Above: pub, HaveAbove: true, Exact: []target.Sym{fn}}},
 		commands.NearSymbols{Near: target.Near{Addr: fn.Addr + 3, Module: "nt", Below: fn, HaveBelow: true}},
 		commands.NearSymbols{Near: target.Near{Addr: 0x1000}},
+		commands.StackTrace{Stack: sampleStack()},
+		commands.StackTrace{Stack: sampleStack(), Numbers: true, Args: true},
+		commands.StackTrace{Stack: sampleStack(), Args: true, Verbose: true},
+		commands.StackTrace{Stack: sampleStack(), Params: true},
 	}
 }
 
@@ -64,4 +68,13 @@ func TestSymGolden(t *testing.T) {
 	}
 	golden(t, "sym_text.golden", s.b.String())
 	golden(t, "sym_json.golden", b.String())
+}
+
+func sampleStack() target.Stack {
+	return target.Stack{Frames: []target.StackFrame{
+		{Num: 0, ChildSP: 0xfffff8003aa0ff98, RetAddr: 0xfffff80036a01024, IP: 0xfffff80037201010, CallSite: "hal!HalProcessorIdle",
+			Args: [4]uint64{1, 2, 3, 4}, HaveArgs: true, Params: []string{"unsigned long", "void *"}, How: "context"},
+		{Num: 1, ChildSP: 0xfffff8003aa0ffa0, RetAddr: 0xfffff80036a0100d, IP: 0xfffff80036a01024, CallSite: "nt!KiIdleLoop+0x14", How: "unwind info"},
+		{Num: 2, ChildSP: 0xfffff8003aa0ffd0, IP: 0xfffff80036a0100d, CallSite: "nt!KiSystemStartup+0xd", How: "frame pointer (guess)", Guess: true},
+	}, Stopped: "return address 0x1 is not canonical"}
 }

@@ -12,6 +12,7 @@ type asm struct {
 	buf   []byte
 	syms  map[string]uint64
 	fixes []fixup
+	fns   []int // offsets in buf where each function starts, in order
 }
 
 type fixup struct {
@@ -31,6 +32,7 @@ func (a *asm) fn(name string) {
 		a.buf = append(a.buf, 0xCC)
 	}
 	a.label(name)
+	a.fns = append(a.fns, len(a.buf))
 }
 
 func (a *asm) label(name string) {

@@ -20,6 +20,8 @@ const (
 
 	rdataCodeView = 0x40  // offset of the RSDS record in .rdata
 	rdataExports  = 0x100 // offset of the IMAGE_EXPORT_DIRECTORY in .rdata
+	rdataUnwind   = 0xBF0 // offset of the UNWIND_INFO every framed function shares
+	rdataPdata    = 0xC00 // offset of the .pdata array (RUNTIME_FUNCTIONs)
 	exportDirSize = 40    // sizeof(IMAGE_EXPORT_DIRECTORY)
 
 	// Page-table entry flags.
@@ -122,7 +124,7 @@ func buildImage(cfg Config) *image {
 		if err := a.link(); err != nil {
 			panic(err) // the layout above is static; this cannot happen
 		}
-		im.mapModule(md, a.buf, rng)
+		im.mapModule(md, a, rng)
 	}
 	im.modList = im.syms["nt!PsLoadedModuleList"]
 	im.dataList = im.syms["nt!KdpDebuggerDataListHead"]
@@ -174,7 +176,8 @@ func (im *image) tableFor(va uint64, depth int) *page {
 }
 
 // mapModule maps the headers, code, .rdata and .data pages of md.
-func (im *image) mapModule(md *module, text []byte, rng *rand.Rand) {
+func (im *image) mapModule(md *module, a *asm, rng *rand.Rand) {
+	text := a.buf
 	hdr := im.mapNew(md.base, pteKernelData)
 	for i := 0; i < md.textPages; i++ {
 		p := im.mapNew(md.base+rvaText+uint64(i)*pageSize, pteKernelCode)
@@ -209,13 +212,14 @@ func (im *image) mapModule(md *module, text []byte, rng *rand.Rand) {
 	copy(rd[rdataCodeView:], rsds)
 
 	exp := exportDirectory(md, im.syms, rdRVA+rdataExports)
-	if rdataExports+len(exp) > pageSize {
+	if rdataExports+len(exp) > rdataUnwind {
 		// The symbol table is static; this cannot happen.
 		panic(fmt.Sprintf("sim: %s's export directory (%#x bytes) does not fit in .rdata", md.name, len(exp)))
 	}
 	copy(rd[rdataExports:], exp)
 
-	writePE(hdr, md, rdRVA, im.syms[md.name+"!"+md.entry]-md.base, uint32(len(exp)))
+	pdata := unwindData(rd[:], a, rdRVA)
+	writePE(hdr, md, rdRVA, im.syms[md.name+"!"+md.entry]-md.base, uint32(len(exp)), pdata)
 }
 
 // exports returns the symbols md exports: every name the simulator knows
@@ -293,7 +297,7 @@ type section struct {
 // writePE writes a PE32+ header: DOS header, "PE\0\0", the COFF file
 // header, the optional header with export and debug directories, and three
 // sections.
-func writePE(p *page, md *module, rdRVA uint32, entryRVA uint64, expSize uint32) {
+func writePE(p *page, md *module, rdRVA uint32, entryRVA uint64, expSize, pdataSize uint32) {
 	copy(p[:], "MZ")
 	le.PutUint16(p[0x02:], 0x90)
 	le.PutUint16(p[0x04:], 3)
@@ -346,6 +350,10 @@ func writePE(p *page, md *module, rdRVA uint32, entryRVA uint64, expSize uint32)
 	le.PutUint32(o[0x6C:], 16)
 	le.PutUint32(o[0x70:], rdRVA+rdataExports) // IMAGE_DIRECTORY_ENTRY_EXPORT
 	le.PutUint32(o[0x74:], expSize)
+	if pdataSize > 0 {
+		le.PutUint32(o[0x70+3*8:], rdRVA+rdataPdata) // IMAGE_DIRECTORY_ENTRY_EXCEPTION
+		le.PutUint32(o[0x70+3*8+4:], pdataSize)
+	}
 	le.PutUint32(o[0x70+6*8:], rdRVA) // IMAGE_DIRECTORY_ENTRY_DEBUG
 	le.PutUint32(o[0x70+6*8+4:], 28)
 
