@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
+	"compress/gzip"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -68,12 +70,30 @@ func readCapture(file string) ([]byte, error) {
 		return nil, err
 	}
 	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, maxCaptureFile+1))
+	return readCaptureFrom(f, maxCaptureFile)
+}
+
+// readCaptureFrom reads a capture, gunzipping it when it starts with the
+// gzip magic (windbg-uncut.pcapng.gz and friends), bounded by limit
+// bytes either way.
+func readCaptureFrom(r io.Reader, limit int) ([]byte, error) {
+	br := bufio.NewReader(r)
+	if magic, err := br.Peek(2); err == nil && magic[0] == 0x1f && magic[1] == 0x8b {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return nil, fmt.Errorf("gzip: %v", err)
+		}
+		defer zr.Close()
+		r = zr
+	} else {
+		r = br
+	}
+	b, err := io.ReadAll(io.LimitReader(r, int64(limit)+1))
 	if err != nil {
 		return nil, err
 	}
-	if len(b) > maxCaptureFile {
-		return nil, fmt.Errorf("capture larger than %d MiB; cut it with editcap or capture with a filter on the KDNET port", maxCaptureFile>>20)
+	if len(b) > limit {
+		return nil, fmt.Errorf("capture larger than %d MiB; cut it with editcap or capture with a filter on the KDNET port", limit>>20)
 	}
 	return b, nil
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"compress/gzip"
 	"flag"
 	"math/rand/v2"
 	"net"
@@ -185,6 +186,37 @@ func TestDecodeCapture(t *testing.T) {
 	}
 	if outs[0] != string(want) {
 		t.Errorf("decode output differs from %s (go test ./cmd/kd -run TestDecodeCapture -update):\n%s", golden, outs[0])
+	}
+}
+
+// TestReadCaptureGzip: a gzipped capture reads as the plain one, and a
+// gzip bomb stops at the size limit.
+func TestReadCaptureGzip(t *testing.T) {
+	plain := writeCapture(t, conversation(t), true)
+	var z bytes.Buffer
+	zw := gzip.NewWriter(&z)
+	_, _ = zw.Write(plain)
+	_ = zw.Close()
+	got, err := readCaptureFrom(&z, maxCaptureFile)
+	if err != nil || !bytes.Equal(got, plain) {
+		t.Fatalf("gzipped capture: %d bytes, %v", len(got), err)
+	}
+	got, err = readCaptureFrom(bytes.NewReader(plain), maxCaptureFile)
+	if err != nil || !bytes.Equal(got, plain) {
+		t.Fatalf("plain capture: %d bytes, %v", len(got), err)
+	}
+	z.Reset()
+	zw = gzip.NewWriter(&z)
+	zero := make([]byte, 1<<20)
+	for range 3 {
+		_, _ = zw.Write(zero)
+	}
+	_ = zw.Close()
+	if _, err := readCaptureFrom(&z, 2<<20); err == nil || !strings.Contains(err.Error(), "capture larger than 2 MiB") {
+		t.Fatalf("gzip bomb: %v", err)
+	}
+	if _, err := readCaptureFrom(bytes.NewReader([]byte{0x1f, 0x8b, 1, 2}), maxCaptureFile); err == nil || !strings.HasPrefix(err.Error(), "gzip: ") {
+		t.Fatalf("bad gzip: %v", err)
 	}
 }
 
