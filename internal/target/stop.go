@@ -314,6 +314,12 @@ func (t *Target) onResyncDone(ctx context.Context, s *session, n resyncNote) {
 	if stopped {
 		t.stopBreakins(s)
 	}
+	if n.err == nil && stopped && !s.haveVersion {
+		// The version read at this stop failed (the hint said CTRL+R):
+		// handle the stop again now that the link is in step.
+		t.onStateChange(ctx, s, kdproto.Event{Kind: kdproto.EventStateChange, State: s.last})
+		return
+	}
 	if n.err == nil && stopped && s.haveVersion {
 		t.emit(Where{Location: t.location(ctx, s, s.last.PC)})
 	}
