@@ -150,7 +150,7 @@ func (t *Target) onStateChange(ctx context.Context, s *session, ev kdproto.Event
 	}
 	switch sc.NewState &^ kdproto.StateAlternate {
 	case kdproto.StateLoadSymbols:
-		if !t.onModuleLoad(ctx, s, sc) {
+		if !t.onModuleLoad(ctx, s, sc, breakin) {
 			return
 		}
 		st.Kind = StopModuleLoad
@@ -227,12 +227,14 @@ func (t *Target) connected(ctx context.Context, s *session) bool {
 }
 
 // onModuleLoad handles a module-load stop. It reports whether the target
-// stays stopped (the user asked to break at the first module load);
-// otherwise it continues at once.
-func (t *Target) onModuleLoad(ctx context.Context, s *session, sc kdproto.StateChange) bool {
+// stays stopped: the user asked to break at the first module load, or
+// broke in (CTRL+C, -b) and the load came first (the break-in loop ended
+// with this stop; continuing would leave the target running for good).
+// Otherwise it continues at once.
+func (t *Target) onModuleLoad(ctx context.Context, s *session, sc kdproto.StateChange, breakin bool) bool {
 	s.mods = nil // the module list changed
 	ml := ModuleLoad{Path: safetext.Sanitize(sc.ImagePath()), Base: sc.LoadSymbols.BaseOfDll, Unload: sc.LoadSymbols.Unload}
-	if s.breakOnLoad && !sc.LoadSymbols.Unload {
+	if breakin || s.breakOnLoad && !sc.LoadSymbols.Unload {
 		s.breakOnLoad = false
 		return true
 	}
