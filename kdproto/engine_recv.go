@@ -171,6 +171,9 @@ func (e *Engine) handle(p Packet) {
 			e.mu.Unlock()
 			return
 		}
+		// With no resume sent since the stop it copies, a repeat is
+		// certainly a re-send, however late its reader takes it.
+		stale := repeat && e.State() == StateStopped
 		e.lastStop = append(e.lastStop[:0], p.Payload...)
 		e.stops++
 		e.state.Store(int32(StateStopped))
@@ -179,7 +182,7 @@ func (e *Engine) handle(p Packet) {
 		}
 		e.signalLocked(signal{kind: sigStateChange})
 		e.mu.Unlock()
-		e.emit(Event{Kind: EventStateChange, State: sc, Repeat: repeat})
+		e.emit(Event{Kind: EventStateChange, State: sc, Repeat: repeat, Stale: stale})
 	case PacketTypeDebugIO:
 		d, err := ParseDebugIO(p.Payload)
 		if err != nil {

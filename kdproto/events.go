@@ -45,6 +45,10 @@ type Event struct {
 	// Repeat marks a state change identical to the previous one (the target
 	// re-sent it after a RESEND, a RESET or a stray break-in byte).
 	Repeat bool
+	// Stale marks a Repeat that arrived while the engine had sent nothing
+	// resuming the target since the stop it copies: a re-send for sure,
+	// never a new stop, even when it is handled after a later resume.
+	Stale bool
 	// Text is the DbgPrint text, the DbgPrompt prompt or the warning. It is
 	// raw target bytes: sanitise before display.
 	Text []byte

@@ -92,7 +92,14 @@ func (t *Target) onStateChange(ctx context.Context, s *session, ev kdproto.Event
 		if s.pendingStop == nil {
 			t.startResetLoop(s, 0)
 		}
-		s.pendingStop = &ev
+		first := ev
+		first.Repeat, first.Stale = false, false // kd has handled no stop yet
+		s.pendingStop = &first
+		return
+	}
+	if ev.Stale && !s.stopped {
+		// A re-send of a stop kd handled before it resumed the target
+		// (it waited in the queue meanwhile): the next stop is another.
 		return
 	}
 	if ev.Repeat && s.stopped {
