@@ -54,6 +54,13 @@ func New(t testing.TB, o Options) *Rig {
 	if scfg.Seed == 0 {
 		scfg.Seed = 1
 	}
+	if scfg.ByteTimeout == 0 {
+		// On a loaded test machine kd's ACK can come later than kdsim's
+		// default 50 ms, and the target then re-sends its stop. The Rig's
+		// tests check values, not recovery (internal/faults does that):
+		// keep the line quiet.
+		scfg.ByteTimeout = time.Second
+	}
 	chained := scfg.Events
 	scfg.Events = func(e sim.Event) {
 		if chained != nil {
