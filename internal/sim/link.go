@@ -17,11 +17,15 @@ var errLinkDown = errors.New("sim: link down")
 // of a UART (rxLine) from which the target takes bytes one at a time with
 // a timeout, and on a paced line its transmit side (txLine); see uart.go.
 type link struct {
-	m     *Machine
-	ctx   context.Context
-	conn  io.ReadWriteCloser
-	rx    *rxLine
-	tx    *txLine // nil on an unpaced line: writes go straight to conn
+	m    *Machine
+	ctx  context.Context
+	conn io.ReadWriteCloser
+	rx   *rxLine
+	tx   *txLine // nil on an unpaced line: writes collect in out
+	// out collects an unpaced line's writes until the target next waits
+	// for anything, so that an ACK and the reply after it leave in one
+	// write (one system call instead of two per request).
+	out   []byte
 	timer *time.Timer
 	// payload receives the message data of the packet being read; nothing
 	// the host sends makes the target allocate more than this.
@@ -47,6 +51,7 @@ func (l *link) rxDone() <-chan struct{} { return l.rx.done }
 // drops.
 func (l *link) flush() {
 	if l.tx == nil {
+		l.flushOut()
 		return
 	}
 	for l.tx.pending() {
@@ -64,6 +69,9 @@ func (l *link) flush() {
 // and arrives sooner, until at; or until a byte is added, the link goes
 // down or ctx ends. It reports false when the deadline has passed.
 func (l *link) wait(deadline, at time.Time) (bool, error) {
+	if err := l.flushOut(); err != nil {
+		return false, err
+	}
 	byteFirst := !at.IsZero() && at.Before(deadline)
 	until := deadline
 	if byteFirst {
@@ -141,6 +149,9 @@ func (l *link) pollByte() (byte, bool) {
 
 // sleepUntil waits for t while the target runs and reads nothing.
 func (l *link) sleepUntil(t time.Time) error {
+	if err := l.flushOut(); err != nil {
+		return err
+	}
 	d := time.Until(t)
 	if d <= 0 {
 		return nil
@@ -157,14 +168,26 @@ func (l *link) sleepUntil(t time.Time) error {
 	}
 }
 
-// write sends b. On a paced line the bytes leave at the line rate and
+// flushOut writes what an unpaced line has collected.
+func (l *link) flushOut() error {
+	if len(l.out) == 0 {
+		return nil
+	}
+	_, err := l.conn.Write(l.out)
+	l.out = l.out[:0]
+	if err != nil {
+		return errLinkDown
+	}
+	return nil
+}
+
+// write sends b. On an unpaced line it is collected and written when the
+// target next waits. On a paced line the bytes leave at the line rate and
 // write returns when the last of them has entered the 16-byte transmit
 // FIFO, as a UART driver's write loop does.
 func (l *link) write(b []byte) error {
 	if l.tx == nil {
-		if _, err := l.conn.Write(b); err != nil {
-			return errLinkDown
-		}
+		l.out = append(l.out, b...)
 		return nil
 	}
 	for {

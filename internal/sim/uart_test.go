@@ -186,11 +186,15 @@ func TestSlowLineServesWithoutResends(t *testing.T) {
 		const baud = 9600
 		var mu sync.Mutex
 		replies := 0
+		var readEvents []Event
 		m := New(Config{Baud: baud, Stopped: true, Events: func(e Event) {
+			mu.Lock()
+			defer mu.Unlock()
 			if e.Kind == EventPacket && e.Dir == "out" && e.Type == kdproto.PacketTypeStateManipulate.String() {
-				mu.Lock()
 				replies++
-				mu.Unlock()
+			}
+			if e.Kind == EventAPI && e.API == kdproto.APIReadVirtualMemory.String() {
+				readEvents = append(readEvents, e)
 			}
 		}})
 		a, b := net.Pipe()
@@ -215,8 +219,13 @@ func TestSlowLineServesWithoutResends(t *testing.T) {
 		took := time.Since(t0)
 		mu.Lock()
 		defer mu.Unlock()
-		if replies != reads {
+		if replies != reads || len(readEvents) != reads {
 			t.Errorf("%d replies sent for %d requests; want one each", replies, reads)
+		}
+		for i, e := range readEvents {
+			if want := m.KernBase() + uint64(i*n); e.Addr != want || e.Bytes != n {
+				t.Errorf("read %d's event: addr %#x, bytes %d; want %#x, %d", i, e.Addr, e.Bytes, want, n)
+			}
 		}
 		// Per read: request 73 and its ACK 16, reply 73+n and its ACK 16.
 		// The first request is not preceded by an ACK; the host's last ACK

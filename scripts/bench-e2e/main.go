@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -52,6 +53,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	reps := fs.Int("resyncs", 10, "resynchronisations per link")
 	idle := fs.Duration("idle", 5*time.Second, "how long to measure idle CPU")
 	runs := fs.Int("runs", 3, "runs of each unthrottled transfer (the best is reported)")
+	cpuProfile := fs.String("cpuprofile", "", "write this process's CPU profile (the simulator's side) to `file`")
 	quick := fs.Bool("quick", false, "smaller transfers (1 MiB unthrottled at most, 4 paced reads)")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -81,6 +83,19 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			fmt.Fprintf(stderr, "bench-e2e: error: %v\n", err)
+			return 1
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintf(stderr, "bench-e2e: error: %v\n", err)
+			return 1
+		}
+		defer pprof.StopCPUProfile()
+	}
 	e := env{self: self, bin: *bin, dir: dir}
 	sizes := []int64{1 << 20, 16 << 20, 64 << 20}
 	if *quick {
