@@ -6,8 +6,8 @@
 // prompt, kd's idle CPU while the target runs and peak RSS. It serves the
 // simulated target (internal/sim, kdsim's code) in-process on a Unix
 // socket, so that it can time transfers from the target's side, and runs
-// the client (kd, or for transfers a small engine client until .writemem
-// exists) as a separate process whose CPU and memory it reads from the
-// operating system. Run it with `make bench-e2e`; docs/performance.md
+// the client (the kd binary; for transfers its .writemem, or with -client
+// engine a small client on kd's engine alone) as a separate process whose
+// CPU and memory it reads from the operating system. Run it with `make bench-e2e`; docs/performance.md
 // explains the method. It is a benchmark: nothing here asserts a time.
 package main
