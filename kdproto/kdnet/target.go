@@ -32,7 +32,6 @@ type Target struct {
 	recv     uint64
 
 	plain []byte
-	out   []byte
 	stats Stats
 }
 
