@@ -112,9 +112,11 @@ func run(args []string) int {
 	}
 	if spec.Kind == transport.KindSim {
 		d := sim.NewDialer(sim.Config{Stopped: true, PrintEvery: 5 * time.Second})
-		// The simulator's symbol table stands in for the PDBs kd
-		// cannot load yet.
-		cfg.Dial, cfg.Symbols = d.Dial, d.Machine().Symbols()
+		cfg.Dial = d.Dial
+		if f.symbolPath == "" {
+			// The simulator's own PDBs, written to the cache when first needed.
+			cfg.SymbolSearch = sim.EmbeddedSymbols{Dir: sim.DefaultSymbolsDir()}
+		}
 	}
 	cfg.Engine.AckTimeout, cfg.Engine.ReplyTimeout = f.ackTimeout, f.replyTimeout
 	if f.scriptFile != "" {

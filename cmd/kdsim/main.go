@@ -58,6 +58,7 @@ Machine:
   --stopped            boot stopped at the initial breakpoint (default: running)
   --print-every D      send a numbered DbgPrint every D while running (e.g. 2s)
   --module-loads       after each boot, report the load of simdrv.sys (for kd -d)
+  --symbols-dir        write the modules' PDBs (a symbol store) and print its directory
   --byte-timeout D     per-byte receive timeout of the target (default 50ms)
   --retries N          sends before a DbgPrint is abandoned (default 20)
   --tick D             clock tick: one break-in poll per tick (default 10ms)
@@ -150,6 +151,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&kdnetAddr, "kdnet", "", "")
 	fs.StringVar(&keyStr, "key", "", "")
 	fs.StringVar(&bind, "bind", "", "")
+	var symbolsDir bool
+	fs.BoolVar(&symbolsDir, "symbols-dir", false, "")
 	fs.Uint8Var(&kdnetVersion, "kdnet-version", sim.DefaultKDNETVersion, "")
 	fs.DurationVar(&offerEvery, "offer-every", sim.DefaultOfferEvery, "")
 	if err := fs.Parse(args); err != nil {
@@ -158,6 +161,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return 0
 		}
 		return usageError(stderr, err.Error())
+	}
+	if symbolsDir {
+		dir, err := sim.WriteSymbolStore(sim.DefaultSymbolsDir())
+		if err != nil {
+			fmt.Fprintf(stderr, "kdsim: error: writing the PDBs: %v\n", err)
+			return 1
+		}
+		fmt.Fprintln(stdout, dir)
+		return 0
 	}
 	modes := 0
 	for _, on := range []bool{listen != "", pty, connect != "", kdnetAddr != "", device != ""} {

@@ -31,3 +31,18 @@ type StackTrace struct {
 
 // ResultName returns the result's JSON name.
 func (StackTrace) ResultName() string { return "stack" }
+
+// TypeDisplay is dt with a type.
+type TypeDisplay struct{ target.TypeLayout }
+
+// TypeList is dt with a pattern: the matching type names.
+type TypeList struct {
+	Module string
+	Names  []string
+}
+
+// ResultName returns the result's JSON name.
+func (TypeDisplay) ResultName() string { return "type" }
+
+// ResultName returns the result's JSON name.
+func (TypeList) ResultName() string { return "types" }

@@ -59,6 +59,8 @@ type Config struct {
 	Dial func(ctx context.Context, s transport.Spec, o transport.Options) (transport.Conn, error)
 	// Symbols are "module!name" addresses known without the target's help.
 	Symbols map[string]uint64
+	// SymbolSearch finds PDBs along the symbol path (nil: none).
+	SymbolSearch target.SymbolSearch
 	// Now returns the time; nil means time.Now.
 	Now func() time.Time
 	// NoSignals leaves SIGINT alone (tests).
@@ -137,6 +139,9 @@ func New(cfg Config) *Console {
 		Spec: cfg.Spec, BreakIn: cfg.BreakIn, BreakOnModuleLoad: cfg.BreakOnModuleLoad,
 		Engine: cfg.Engine, Dial: cfg.Dial, Link: c.openLink, Now: cfg.Now, Symbols: cfg.Symbols, Sink: c.onEvent,
 	})
+	if cfg.SymbolSearch != nil {
+		c.t.SetSymbolSearch(cfg.SymbolSearch)
+	}
 	c.env = commands.NewEnv(c.t, host{c}, c.cmds)
 	for _, l := range cfg.Commands {
 		for _, part := range commands.Split(l) {

@@ -139,6 +139,9 @@ func (l *eventLog) count(kind string) int {
 type testConfig struct {
 	Config
 	Sim sim.Config
+	// NoSimSymbols leaves out the simulator's symbol table (names come
+	// from the target or its PDBs only).
+	NoSimSymbols bool
 }
 
 type option func(*testConfig)
@@ -170,7 +173,9 @@ func start(t testing.TB, in Input, pw *io.PipeWriter, opts ...option) *testSessi
 	}
 	d := sim.NewDialer(cfg.Sim)
 	cfg.Dial = d.Dial
-	cfg.Symbols = d.Machine().Symbols()
+	if !cfg.NoSimSymbols {
+		cfg.Symbols = d.Machine().Symbols()
+	}
 	ts.c = New(cfg.Config)
 	go func() { ts.status <- ts.c.Run(context.Background()) }()
 	t.Cleanup(func() {

@@ -60,6 +60,14 @@ func (r *Text) symResult(res commands.Result) bool {
 		}
 	case commands.StackTrace:
 		o.Printf("%s", StackText(v))
+	case commands.TypeDisplay:
+		if t := TypeText(v); t != "" {
+			o.Printf("%s", t)
+		}
+	case commands.TypeList:
+		for _, n := range v.Names {
+			o.Printf("          %s!%s", v.Module, n)
+		}
 	default:
 		return false
 	}
@@ -107,6 +115,9 @@ func SymbolDetail(y target.Sym) string {
 	switch {
 	case y.Kind == "function" && y.Type != "":
 		if i := strings.IndexByte(y.Type, '('); i >= 0 {
+			if y.Type[i:] == "()" {
+				return "(void)"
+			}
 			return y.Type[i:]
 		}
 		return "(" + y.Type + ")"
@@ -189,6 +200,10 @@ func symResultData(res commands.Result) map[string]any {
 		return o
 	case commands.StackTrace:
 		return stackJSON(v)
+	case commands.TypeDisplay:
+		return typeJSON(v)
+	case commands.TypeList:
+		return map[string]any{"module": v.Module, "names": v.Names}
 	}
 	return nil
 }

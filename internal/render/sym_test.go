@@ -39,6 +39,9 @@ func sampleSymResults() []commands.Result {
 		commands.StackTrace{Stack: sampleStack(), Numbers: true, Args: true},
 		commands.StackTrace{Stack: sampleStack(), Args: true, Verbose: true},
 		commands.StackTrace{Stack: sampleStack(), Params: true},
+		commands.TypeDisplay{TypeLayout: sampleType(false)},
+		commands.TypeDisplay{TypeLayout: sampleType(true)},
+		commands.TypeList{Module: "nt", Names: []string{"_KPRCB", "_KTHREAD"}},
 	}
 }
 
@@ -77,4 +80,18 @@ func sampleStack() target.Stack {
 		{Num: 1, ChildSP: 0xfffff8003aa0ffa0, RetAddr: 0xfffff80036a0100d, IP: 0xfffff80036a01024, CallSite: "nt!KiIdleLoop+0x14", How: "unwind info"},
 		{Num: 2, ChildSP: 0xfffff8003aa0ffd0, IP: 0xfffff80036a0100d, CallSite: "nt!KiSystemStartup+0xd", How: "frame pointer (guess)", Guess: true},
 	}, Stopped: "return address 0x1 is not canonical"}
+}
+
+func sampleType(values bool) target.TypeLayout {
+	l := target.TypeLayout{Module: "nt", Name: "_KPRCB", Size: 0x40, Addr: 0xffffc2aab0010180, HasAdr: values, Fields: []target.TypeField{
+		{Offset: 0, Name: "MxCsr", Text: "Uint4B", Value: "0x1f80"},
+		{Offset: 8, Name: "CurrentThread", Text: "Ptr64 _KTHREAD", Value: "0xffffc2aa`b0018000"},
+		{Offset: 0x22, Name: "Spare", Text: "Pos 2, 6 Bits", Value: "0y000000"},
+		{Offset: 0x28, Name: "u", Text: "_KPRCB::<unnamed-tag>"},
+		{Depth: 1, Offset: 0, Name: "RspBase", Text: "Uint8B", Value: "0x0"},
+	}}
+	for i := range l.Fields {
+		l.Fields[i].HasValue = values && l.Fields[i].Name != "u"
+	}
+	return l
 }

@@ -12,7 +12,8 @@ type asm struct {
 	buf   []byte
 	syms  map[string]uint64
 	fixes []fixup
-	fns   []int // offsets in buf where each function starts, in order
+	fns   []int    // offsets in buf where each function starts, in order
+	names []string // the functions' names, module!name
 }
 
 type fixup struct {
@@ -33,6 +34,7 @@ func (a *asm) fn(name string) {
 	}
 	a.label(name)
 	a.fns = append(a.fns, len(a.buf))
+	a.names = append(a.names, name)
 }
 
 func (a *asm) label(name string) {

@@ -56,6 +56,7 @@ type image struct {
 	vmem, pmem *memory
 	syms       map[string]uint64
 	mods       []*module
+	code       []*asm // each module's code, as mods
 	cpus       []*cpu
 	kernBase   uint64
 	pool       uint64
@@ -125,6 +126,7 @@ func buildImage(cfg Config) *image {
 			panic(err) // the layout above is static; this cannot happen
 		}
 		im.mapModule(md, a, rng)
+		im.code = append(im.code, a)
 	}
 	im.modList = im.syms["nt!PsLoadedModuleList"]
 	im.dataList = im.syms["nt!KdpDebuggerDataListHead"]
@@ -200,8 +202,12 @@ func (im *image) mapModule(md *module, a *asm, rng *rand.Rand) {
 	for i := range guid {
 		guid[i] = byte(rng.UintN(256))
 	}
+	age := uint32(1)
+	if id, ok := symbolIDs[md.name]; ok {
+		guid, age = id.guid, id.age // the PDB shipped in testdata/symbols
+	}
 	rsds = append(rsds, guid[:]...)
-	rsds = le.AppendUint32(rsds, 1)
+	rsds = le.AppendUint32(rsds, age)
 	rsds = append(append(rsds, md.pdb...), 0)
 	dd := rd[0:28]
 	le.PutUint32(dd[4:], md.timestamp)
