@@ -46,3 +46,19 @@ func (TypeDisplay) ResultName() string { return "type" }
 
 // ResultName returns the result's JSON name.
 func (TypeList) ResultName() string { return "types" }
+
+// Reloaded is .reload: the modules whose symbols were dropped (and, with
+// /f, loaded again).
+type Reloaded struct {
+	Modules []target.ModuleInfo
+	Forced  bool
+}
+
+// SymbolNoise is !sym noisy|quiet.
+type SymbolNoise struct{ Noisy bool }
+
+// ResultName returns the result's JSON name.
+func (Reloaded) ResultName() string { return "reload" }
+
+// ResultName returns the result's JSON name.
+func (SymbolNoise) ResultName() string { return "sym_noise" }

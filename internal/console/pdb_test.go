@@ -249,3 +249,41 @@ func keyOf(t *testing.T, dir, file string) string {
 	}
 	return ents[0].Name()
 }
+
+// TestScriptReloadAndNoisy: .reload sends modules back to (deferred),
+// .reload /f loads them at once (a second search of the path), !sym noisy
+// reports the search, .reload of an unknown module says so.
+func TestScriptReloadAndNoisy(t *testing.T) {
+	opt, ss := withSimSymbols(t)
+	ts := startScript(t, opt)
+	ts.send("x simdrv!Sim*\n.reload\nlm m simdrv\n!sym noisy\n.reload /f simdrv\n!sym quiet\n.reload nosuch\n!sym loud\nq\n")
+	if st := ts.wait(); st != ExitCommand {
+		t.Fatalf("exit status %d; stderr:\n%s", st, ts.errs)
+	}
+	out := ts.out.String()
+	for _, want := range []string{
+		"kd> .reload\nLoading Kernel Symbols\n",
+		"   simdrv     (deferred)\n",
+		"noisy mode - symbol prompts on\n",
+		"SYMSRV:  looking for simdrv.pdb (key ",
+		"SYMSRV:  simdrv.pdb found at " + ss.dir,
+		"   simdrv     (private pdb symbols)  " + ss.dir,
+		"quiet mode - symbol prompts off\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q", want)
+		}
+	}
+	if ss.finds["simdrv.pdb"] != 2 {
+		t.Errorf("simdrv.pdb searched %d times, want 2 (x, then .reload /f)", ss.finds["simdrv.pdb"])
+	}
+	errs := ts.errs.String()
+	for _, want := range []string{"no module matches 'nosuch'", "!sym takes noisy or quiet"} {
+		if !strings.Contains(errs, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, errs)
+		}
+	}
+	if t.Failed() {
+		t.Logf("output:\n%s", out)
+	}
+}

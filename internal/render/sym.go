@@ -64,6 +64,19 @@ func (r *Text) symResult(res commands.Result) bool {
 		if t := TypeText(v); t != "" {
 			o.Printf("%s", t)
 		}
+	case commands.Reloaded:
+		o.Printf("Loading Kernel Symbols")
+		if v.Forced {
+			for _, m := range v.Modules {
+				o.Printf("%s", ModuleLine(m))
+			}
+		}
+	case commands.SymbolNoise:
+		if v.Noisy {
+			o.Printf("noisy mode - symbol prompts on")
+		} else {
+			o.Printf("quiet mode - symbol prompts off")
+		}
 	case commands.TypeList:
 		for _, n := range v.Names {
 			o.Printf("          %s!%s", v.Module, n)
@@ -204,6 +217,14 @@ func symResultData(res commands.Result) map[string]any {
 		return typeJSON(v)
 	case commands.TypeList:
 		return map[string]any{"module": v.Module, "names": v.Names}
+	case commands.Reloaded:
+		list := make([]any, 0, len(v.Modules))
+		for _, m := range v.Modules {
+			list = append(list, map[string]any{"name": m.Name, "symbols": m.State.Name(), "pdb_path": m.PDBPath})
+		}
+		return map[string]any{"forced": v.Forced, "modules": list}
+	case commands.SymbolNoise:
+		return map[string]any{"noisy": v.Noisy}
 	}
 	return nil
 }

@@ -42,6 +42,10 @@ func sampleSymResults() []commands.Result {
 		commands.TypeDisplay{TypeLayout: sampleType(false)},
 		commands.TypeDisplay{TypeLayout: sampleType(true)},
 		commands.TypeList{Module: "nt", Names: []string{"_KPRCB", "_KTHREAD"}},
+		commands.Reloaded{Modules: []target.ModuleInfo{{Module: nt, State: target.SymDeferred}}},
+		commands.Reloaded{Forced: true, Modules: []target.ModuleInfo{{Module: nt, State: target.SymPDB, PDBPath: "/s/nt.pdb"}}},
+		commands.SymbolNoise{Noisy: true},
+		commands.SymbolNoise{},
 	}
 }
 

@@ -31,8 +31,23 @@ func (t *Target) SymbolSearch() SymbolSearch { return t.symSearch }
 func (t *Target) symPathSet() bool { return t.symSearch != nil && t.symSearch.String() != "" }
 
 func (t *Target) findPDB(ctx context.Context, name, key, ext string) (string, error) {
-	return t.symSearch.Find(ctx, name, key, ext)
+	if t.symNoisy {
+		t.emit(SymbolMessage{Noisy: true, Text: fmt.Sprintf("SYMSRV:  looking for %s (key %s) along %s", name, key, t.symSearch.String())})
+	}
+	p, err := t.symSearch.Find(ctx, name, key, ext)
+	if t.symNoisy {
+		if err != nil {
+			t.emit(SymbolMessage{Noisy: true, Text: "SYMSRV:  " + name + " not found: " + err.Error()})
+		} else {
+			t.emit(SymbolMessage{Noisy: true, Text: "SYMSRV:  " + name + " found at " + p})
+		}
+	}
+	return p, err
 }
+
+// SetSymbolNoisy turns !sym noisy (true) or quiet (false) on: with noisy,
+// every PDB search and its outcome is reported as a SymbolMessage.
+func (t *Target) SetSymbolNoisy(on bool) { t.symNoisy = on }
 
 // ModuleInfo is one module with its symbol state (lm).
 type ModuleInfo struct {

@@ -72,6 +72,7 @@ type Target struct {
 	dbgPrompt *kdproto.Event      // a DbgPrompt waiting for its answer
 	syms      map[symKey]*modSyms // symbols of the images seen, kept across module list reads
 	symSearch SymbolSearch        // the symbol path
+	symNoisy  bool                // !sym noisy
 
 	// Shared, guarded by mu.
 	mu         sync.Mutex
