@@ -109,6 +109,11 @@ func (e *Engine) AnswerPrompt(ctx context.Context, text []byte) error {
 
 // acquire takes the request slot, giving up when ctx ends or the engine stops.
 func (e *Engine) acquire(ctx context.Context) error {
+	// A select with a free slot and a done context picks either: a
+	// cancelled request must never start.
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	select {
 	case e.reqSem <- struct{}{}:
 		return nil
