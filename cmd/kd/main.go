@@ -113,10 +113,14 @@ func run(args []string) int {
 	if spec.Kind == transport.KindSim {
 		d := sim.NewDialer(sim.Config{Stopped: true, PrintEvery: 5 * time.Second})
 		cfg.Dial = d.Dial
-		if f.symbolPath == "" {
-			// The simulator's own PDBs, written to the cache when first needed.
-			cfg.SymbolSearch = sim.EmbeddedSymbols{Dir: sim.DefaultSymbolsDir()}
-		}
+		// The simulator's own PDBs, written to the cache when first needed.
+		cfg.SymbolSearch = sim.EmbeddedSymbols{Dir: sim.DefaultSymbolsDir()}
+	}
+	if f.symbolPath != "" || os.Getenv("_NT_SYMBOL_PATH") != "" || os.Getenv("_NT_ALT_SYMBOL_PATH") != "" {
+		// internal/symsrv (the symbol path grammar and server client) is
+		// not wired in yet: say so rather than pretend to search.
+		fmt.Fprintln(os.Stderr, "kd: warning: this kd does not search a symbol path yet (-y, _NT_SYMBOL_PATH, _NT_ALT_SYMBOL_PATH are ignored)")
+		fmt.Fprintln(os.Stderr, "kd: hint: names come from the modules' export directories; with -k sim, from kdsim's own PDBs")
 	}
 	cfg.Engine.AckTimeout, cfg.Engine.ReplyTimeout = f.ackTimeout, f.replyTimeout
 	if f.scriptFile != "" {
