@@ -298,6 +298,9 @@ func (c *Console) onEvent(ev target.Event) {
 		c.finish()
 		return
 	case target.Failure:
+		if c.finished() {
+			return // kd is leaving: what it was doing was cut off, not failed
+		}
 		c.fail(ExitCommand)
 	case target.Stopped, target.Running:
 		c.announced = false

@@ -221,7 +221,11 @@ func (t *Target) connected(ctx context.Context, s *session) bool {
 	defer cancel()
 	v, err := s.eng.GetVersion(rctx)
 	if err != nil {
-		t.emit(Failure{What: "GetVersion", Err: err, Hints: []string{"press CTRL+R then ENTER to resynchronize and try again"}})
+		if ctx.Err() == nil && s.ctx.Err() == nil {
+			// Not when kd is leaving (CTRL+B, end of input) or the
+			// connection is being closed: nothing failed then.
+			t.emit(Failure{What: "GetVersion", Err: err, Hints: []string{"press CTRL+R then ENTER to resynchronize and try again"}})
+		}
 		return false
 	}
 	s.version, s.haveVersion = v, true
