@@ -221,9 +221,10 @@ func (t *Target) connected(ctx context.Context, s *session) bool {
 	defer cancel()
 	v, err := s.eng.GetVersion(rctx)
 	if err != nil {
-		if ctx.Err() == nil && s.ctx.Err() == nil {
-			// Not when kd is leaving (CTRL+B, end of input) or the
-			// connection is being closed: nothing failed then.
+		if s.ctx.Err() == nil {
+			// Not when the connection is being closed (kd leaves,
+			// .restart): nothing failed then. A CTRL+C that cut the
+			// read short is reported, with the way to try again.
 			t.emit(Failure{What: "GetVersion", Err: err, Hints: []string{"press CTRL+R then ENTER to resynchronize and try again"}})
 		}
 		return false
