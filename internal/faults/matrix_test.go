@@ -95,3 +95,32 @@ func TestFaultMatrix(t *testing.T) {
 		}
 	}
 }
+
+// TestDriftCases replays, seed for seed, the sessions in which kd's view
+// of the target drifted before issue 13 was fixed; each must now be
+// complete.
+func TestDriftCases(t *testing.T) {
+	cases := []struct {
+		name string
+		c    Case
+	}{
+		// The ACK of g was lost: kd kept the target stopped while it ran
+		// and printed; CTRL+C was taken as "cancel" and sent nothing.
+		{"resume ACK lost", Case{Drop: 0.05, Seed: 2}},
+		// A DbgPrint whose packet id byte was hit was shown, then shown
+		// again when the target re-sent it.
+		{"print id damaged", Case{Noise: 0.05, Seed: 3}},
+		// Retransmitted Continue2 to a running target that waited for the
+		// ACK of a DbgPrint: taken as that ACK, answered with RESEND, again
+		// and again ("target keeps asking for a resend").
+		{"continue taken as a print's ACK", Case{Noise: 0.05, Drop: 0.05, Dup: 0.05, Garbage: 0.05, Seed: 1}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := runBubble(t, tc.c)
+			if !r.Complete() {
+				t.Errorf("%v", r)
+			}
+		})
+	}
+}

@@ -34,6 +34,7 @@ type session struct {
 	initialBreak  bool               // this connection asked for the initial breakpoint
 	breakOnLoad   bool               // stop at the next module load (-d, CTRL+K)
 	haveVersion   bool
+	versionTries  int // RESET exchanges made because GetVersion failed
 	version       kdproto.Version
 	rebooting     bool
 

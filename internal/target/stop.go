@@ -214,6 +214,10 @@ func (t *Target) afterStep(ctx context.Context, s *session, sc kdproto.StateChan
 	return true
 }
 
+// maxVersionTries bounds the RESET exchanges kd makes by itself when the
+// version cannot be read at the first stop.
+const maxVersionTries = 3
+
 // connected asks for the version at the first stop. It reports whether
 // it got it; on failure the next stop (or a resync) asks again.
 func (t *Target) connected(ctx context.Context, s *session) bool {
@@ -225,10 +229,24 @@ func (t *Target) connected(ctx context.Context, s *session) bool {
 			// Not when the connection is being closed (kd leaves,
 			// .restart): nothing failed then. A CTRL+C that cut the
 			// read short is reported, with the way to try again.
+			if ctx.Err() == nil && s.versionTries < maxVersionTries && !s.dead {
+				// A lost reply or a deaf moment is not a reason to give
+				// up: put the ids in step with a RESET exchange, after
+				// which the target re-sends its stop, and ask again.
+				s.versionTries++
+				t.emit(Repaired{What: fmt.Sprintf("kd could not read the target's version (%s); resynchronizing to ask again (%d of %d)", safetext.Sanitize([]byte(err.Error())), s.versionTries, maxVersionTries)})
+				t.mu.Lock()
+				s.stopped = false
+				t.mu.Unlock()
+				s.synced = false
+				t.startResetLoop(s, 0)
+				return false
+			}
 			t.emit(Failure{What: "GetVersion", Err: err, Hints: []string{"press CTRL+R then ENTER to resynchronize and try again"}})
 		}
 		return false
 	}
+	s.versionTries = 0
 	s.version, s.haveVersion = v, true
 	s.rebooting = false
 	s.mods = nil
