@@ -135,12 +135,24 @@ func openError(name string, err error) error {
 	switch {
 	case errors.Is(err, fs.ErrPermission):
 		msg = "permission denied"
+	case isAbsent(err) && notAnEndpoint(name):
+		msg = "it is a regular file, not a socket or a pipe (check port=: it names the VM's serial socket or pipe)"
 	case isAbsent(err):
 		msg = "nothing is listening there (is the VM running? add reconnect to wait for it)"
 	default:
 		return &OpError{Op: "open", Name: name, Err: err}
 	}
 	return &OpError{Op: "open", Name: name, Err: &wrapErr{msg: msg, causes: []error{err}}}
+}
+
+// notAnEndpoint reports whether name is an existing file that is neither
+// a socket nor a pipe (nothing could ever listen there).
+func notAnEndpoint(name string) bool {
+	if isNamedPipePath(name) {
+		return false
+	}
+	fi, err := os.Stat(name)
+	return err == nil && fi.Mode().IsRegular()
 }
 
 // listenUnix listens on a Unix socket path, removing a stale socket file

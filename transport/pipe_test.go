@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 )
@@ -130,6 +131,19 @@ func TestPipeMissingNoReconnect(t *testing.T) {
 	want := "transport: open " + path + ": nothing is listening there (is the VM running? add reconnect to wait for it)"
 	if err.Error() != want {
 		t.Errorf("error = %q; want %q", err, want)
+	}
+}
+
+// A port= that names a regular file is not "nothing listening": the user
+// gave the wrong path.
+func TestPipeRegularFile(t *testing.T) {
+	path := filepath.Join(shortTempDir(t), "disk.img")
+	if err := os.WriteFile(path, []byte("not a socket"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Open(context.Background(), mustParse(t, "com:pipe,port="+path), Options{})
+	if err == nil || !strings.Contains(err.Error(), "it is a regular file, not a socket or a pipe") {
+		t.Fatalf("Open(regular file) = %v", err)
 	}
 }
 

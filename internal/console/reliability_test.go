@@ -104,3 +104,17 @@ func itoa(n int) string {
 	}
 	return string(b)
 }
+
+// TestScriptImpossibleProcessorCount: a stop that claims 0xFFFFFFFF
+// processors is said to be wrong, without -v.
+func TestScriptImpossibleProcessorCount(t *testing.T) {
+	ts := startScript(t, func(c *testConfig) { c.Sim.Evil = true })
+	ts.send("r rip\nq\n")
+	if st := ts.wait(); st != ExitOK {
+		t.Fatalf("exit status %d; stderr:\n%s", st, ts.errs)
+	}
+	all := ts.out.String() + ts.errs.String()
+	if !strings.Contains(all, "the target's stop claims 4294967295 processors, which cannot be; kd keeps 1") {
+		t.Errorf("output:\n%s", all)
+	}
+}

@@ -129,7 +129,7 @@ func (r *Text) Event(ev target.Event) {
 	case target.Repaired:
 		o.Printf("%s", e.What)
 	case target.Warning:
-		if r.verbose() {
+		if r.verbose() || e.Notice {
 			o.Warnf("%s", e.Text)
 		}
 	case target.Failure:

@@ -126,7 +126,12 @@ type Restarting struct{}
 type TargetReset struct{}
 
 // Warning is something odd but survivable on the link (sanitised text).
-type Warning struct{ Text string }
+// Notice: shown even without -v (the target said something that cannot
+// be, and kd did something about it).
+type Warning struct {
+	Text   string
+	Notice bool
+}
 
 // Repaired says kd put the link right by itself (a RESET exchange after a
 // lost reply, a stop it checked with the target): one line, no action

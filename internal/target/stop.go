@@ -134,7 +134,7 @@ func (t *Target) onStateChange(ctx context.Context, s *session, ev kdproto.Event
 	t.mu.Unlock()
 	s.mem.clear()
 	if sc.NumberProcessors == 0 || sc.NumberProcessors == 0xFFFFFFFF {
-		t.emit(Warning{Text: fmt.Sprintf("the target's stop claims %d processors; keeping %d", sc.NumberProcessors, max(s.nprocs, 1))})
+		t.emit(Warning{Notice: true, Text: fmt.Sprintf("the target's stop claims %d processors, which cannot be; kd keeps %d", sc.NumberProcessors, max(s.nprocs, 1))})
 	}
 
 	if !s.haveVersion && !t.connected(ctx, s) {
