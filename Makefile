@@ -6,7 +6,7 @@ BIN       := bin
 
 .DEFAULT_GOAL := build
 
-.PHONY: build run test unit unit-386 vet fmt-check deps lint cross smoke vm-smoke fuzz bench ci
+.PHONY: build run test unit unit-386 vet fmt-check deps lint cross smoke vm-smoke fuzz bench ci faults soak
 
 build:
 	$(GO) build -o $(BIN)/ ./cmd/...
@@ -65,6 +65,17 @@ fuzz:
 	  for f in $$($(GO) test -list 'Fuzz.*' $$pkg | grep '^Fuzz'); do \
 	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg; \
 	  done; done
+
+# The seeded fault matrix of docs/reliability.md: kd against kdsim over
+# noise, drop, dup and garbage; rewrites the table there.
+FAULT_SEEDS ?= 20
+faults:
+	$(GO) test -count=1 -timeout 60m -run '^TestFaultMatrix$$' ./internal/faults -args -matrix -seeds $(FAULT_SEEDS) -write $(CURDIR)/docs/reliability.md
+
+# kdsim --evil with every fault at once for SOAK, sampling RSS and goroutines.
+SOAK ?= 10m
+soak:
+	$(GO) test -count=1 -timeout 0 -v -run '^TestSoak$$' ./internal/faults -args -soak $(SOAK)
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)

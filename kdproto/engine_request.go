@@ -71,9 +71,10 @@ func (e *Engine) request(ctx context.Context, m Manipulate, dst []byte) (Manipul
 	defer e.mu.Unlock()
 	if resumes {
 		switch {
-		case err != nil && e.stops == stops && (errors.Is(err, ErrNoAck) || errors.Is(err, ErrTooManyResends)):
-			// No ACK and no word from the target: it may have taken
-			// the request (its ACK lost) and run, or not. kd does not
+		case err != nil && e.stops == stops && (errors.Is(err, ErrNoAck) || errors.Is(err, ErrTooManyResends) || ctx.Err() != nil):
+			// No ACK and no word from the target (or the caller gave
+			// up while its exchange is finished in the background): it
+			// may have taken the request (its ACK lost) and run, or not. kd does not
 			// know, and says so: a break-in settles it (a stopped
 			// target re-sends its stop, a running one stops).
 			e.state.Store(int32(StateUnknown))
