@@ -118,3 +118,20 @@ func TestScriptImpossibleProcessorCount(t *testing.T) {
 		t.Errorf("output:\n%s", all)
 	}
 }
+
+// TestScriptBinaryLineSanitised: a script line of control bytes is echoed
+// and quoted in its error as visible escapes, never as raw bytes.
+func TestScriptBinaryLineSanitised(t *testing.T) {
+	ts := startScript(t)
+	ts.send("\x01\x02garbage\x1b[2J\x07\nq\n")
+	if st := ts.wait(); st != ExitCommand {
+		t.Fatalf("exit status %d, want %d", st, ExitCommand)
+	}
+	all := ts.out.String() + ts.errs.String()
+	if strings.ContainsAny(all, "\x01\x02\x1b\x07") {
+		t.Errorf("raw control bytes reached the screen:\n%q", all)
+	}
+	if !strings.Contains(all, `Syntax error in '\x01\x02garbage\x1b[2J\x07'`) {
+		t.Errorf("output:\n%s", all)
+	}
+}

@@ -2,6 +2,7 @@ package render
 
 import (
 	"fmt"
+	"github.com/gokd/kd/internal/safetext"
 	"runtime"
 	"strings"
 
@@ -300,6 +301,9 @@ func InstLine(in target.Instruction) string {
 
 // Error shows why a command line failed.
 func (r *Text) Error(line string, err error) {
+	// The line came from a script or a terminal: shown like target text,
+	// never as raw control bytes.
+	line = safetext.Sanitize([]byte(line))
 	p := Describe(line, err)
 	if p.Caret {
 		r.Out.Printf("       ^ Syntax error in '%s'", line)
