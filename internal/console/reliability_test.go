@@ -70,17 +70,15 @@ func TestScriptCtrlRDuringStalledRead(t *testing.T) {
 	})
 	ts.send(".echo ready\n")
 	ts.out.waitFor(t, "ready\n", 1)
-	for i := 1; ts.events.count("fault") == 0; i++ {
-		ts.send("dq @rsp+" + itoa(8*i) + " L1\n")
-		ts.out.waitFor(t, ": kd> dq @rsp+"+itoa(8*i)+" L1\n", 1)
+	muted := func() bool { return ts.events.count("fault") > 0 }
+	for i := 1; !muted(); i++ {
 		if i > 60 {
 			t.Fatal("the simulator never went mute")
 		}
-		if ts.events.count("fault") > 0 {
-			break
-		}
-		ts.send(".echo m" + itoa(i) + "\n")
-		ts.out.waitFor(t, "m"+itoa(i)+"\n", 1)
+		ts.send("dq @rsp+" + itoa(8*i) + " L1\n.echo m" + itoa(i) + "\n")
+		// Either the read completes (and the mark shows) or it is the
+		// one that stalls (the simulator went mute).
+		ts.waitUntil(func() bool { return muted() || strings.Contains(ts.out.String(), "m"+itoa(i)+"\n") })
 	}
 	ts.send("\x12\n")
 	ts.out.waitFor(t, "Resync complete (", 1)
@@ -90,6 +88,34 @@ func TestScriptCtrlRDuringStalledRead(t *testing.T) {
 	}
 	if e := ts.errs.String(); strings.Contains(e, "error") {
 		t.Errorf("stderr:\n%s", e)
+	}
+}
+
+// waitUntil waits until cond holds, waking on every screen write and
+// every simulator event.
+func (ts *testSession) waitUntil(cond func() bool) {
+	ts.t.Helper()
+	deadline := time.NewTimer(waitLimit)
+	defer deadline.Stop()
+	for !cond() {
+		ts.out.mu.Lock()
+		screen := ts.out.wake
+		ts.out.mu.Unlock()
+		ts.events.mu.Lock()
+		if ts.events.wake == nil {
+			ts.events.wake = make(chan struct{})
+		}
+		ev := ts.events.wake
+		ts.events.mu.Unlock()
+		if cond() {
+			return
+		}
+		select {
+		case <-screen:
+		case <-ev:
+		case <-deadline.C:
+			ts.t.Fatalf("timed out; screen:\n%s", ts.out)
+		}
 	}
 }
 
