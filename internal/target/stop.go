@@ -224,6 +224,12 @@ func (t *Target) connected(ctx context.Context, s *session) bool {
 	rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	v, err := s.eng.GetVersion(rctx)
+	var le *kdproto.LinkError
+	if err != nil && (ctx.Err() != nil || s.ctx.Err() != nil || errors.As(err, &le) || errors.Is(err, kdproto.ErrClosed)) {
+		// The session is ending (CTRL+B, end of input) or the link went:
+		// that is said once, as LinkLost, not as a failed GetVersion.
+		return false
+	}
 	if err != nil {
 		if s.ctx.Err() == nil {
 			// Not when the connection is being closed (kd leaves,
