@@ -225,7 +225,7 @@ func (t *Target) connected(ctx context.Context, s *session) bool {
 	defer cancel()
 	v, err := s.eng.GetVersion(rctx)
 	var le *kdproto.LinkError
-	if err != nil && (ctx.Err() != nil || s.ctx.Err() != nil || errors.As(err, &le) || errors.Is(err, kdproto.ErrClosed)) {
+	if err != nil && (s.ctx.Err() != nil || errors.As(err, &le) || errors.Is(err, kdproto.ErrClosed)) {
 		// The session is ending (CTRL+B, end of input) or the link went:
 		// that is said once, as LinkLost, not as a failed GetVersion.
 		return false
