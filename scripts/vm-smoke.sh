@@ -343,6 +343,7 @@ leg3() {
 	send r
 	vm_ready 1 || fail "the guest did not boot in ${BOOT_TIMEOUT}s"
 	connected 'kd> r$' 1
+	waitfor "$TMP/$LEG.transcript" '^rax=[0-9a-f]{16} rbx=' 1 # r done: no request in flight when the plug is pulled
 	say "leg 3: kd waited 10 s for the socket; VM boot $(secs "$BOOT_MS") s; prompt $(secs $(($(now) - VM_T0))) s after QEMU started"
 	# Pull the plug under reconnect, then plug it back in: kd resumes.
 	vm_kill
@@ -357,9 +358,9 @@ leg3() {
 	send .restart
 	waitfor "$TMP/$LEG.transcript" '^Restarting the kernel connection\.\.\.$'
 	waitfor "$TMP/$LEG.transcript" 'You are seeing this message because you pressed either' $((box + 1)) "$BOOT_TIMEOUT"
-	n=$(seen 'kd> r$')
+	n=$(seen '^rax=[0-9a-f]{16} rbx=')
 	send r
-	waitfor "$TMP/$LEG.transcript" 'kd> r$' $((n + 1))
+	waitfor "$TMP/$LEG.transcript" '^rax=[0-9a-f]{16} rbx=' $((n + 1))
 	send q
 	waitfor "$TMP/$LEG.transcript" '^quit:$'
 	kd_end 0
