@@ -286,9 +286,12 @@ func TestStall(t *testing.T) {
 }
 
 func TestProxyFromNTSymbolProxy(t *testing.T) {
+	var mu sync.Mutex
 	var seen string
 	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
 		seen = r.URL.String()
+		mu.Unlock()
 		if r.URL.Host == "symbols.invalid" && strings.HasSuffix(r.URL.Path, "/drv2.pdb") {
 			w.Write([]byte("P"))
 			return
@@ -309,6 +312,8 @@ func TestProxyFromNTSymbolProxy(t *testing.T) {
 	c.HTTP = h
 	got, err := c.Find(context.Background(), mustParse(t, "srv*"+t.TempDir()+"*http://symbols.invalid/s"), req)
 	if err != nil {
+		mu.Lock()
+		defer mu.Unlock()
 		t.Fatalf("Find through the proxy: %v (proxy saw %q)", err, seen)
 	}
 	if b, _ := os.ReadFile(got); string(b) != "P" {
