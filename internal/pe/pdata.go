@@ -56,7 +56,7 @@ func (im *Image) RuntimeFunctions() (FunctionTable, error) {
 	if n > MaxRuntimeFunctions {
 		return nil, fmt.Errorf("exception directory has %d entries, over the limit of %d", n, MaxRuntimeFunctions)
 	}
-	var ft FunctionTable
+	ft := make(FunctionTable, 0, n)
 	for done := uint32(0); done < n; {
 		k := min(n-done, pdataChunk/12)
 		b, err := im.ReadRVA(dd.RVA+12*done, int(12*k))
@@ -71,8 +71,11 @@ func (im *Image) RuntimeFunctions() (FunctionTable, error) {
 		}
 		done += k
 	}
-	if !sort.SliceIsSorted(ft, func(i, j int) bool { return ft[i].Begin < ft[j].Begin }) {
-		sort.Slice(ft, func(i, j int) bool { return ft[i].Begin < ft[j].Begin })
+	for i := 1; i < len(ft); i++ {
+		if ft[i].Begin < ft[i-1].Begin {
+			sort.Slice(ft, func(i, j int) bool { return ft[i].Begin < ft[j].Begin })
+			break
+		}
 	}
 	return ft, nil
 }

@@ -20,7 +20,7 @@ type testImage struct {
 	size    uint64
 }
 
-func loadTestImage(t *testing.T) *testImage {
+func loadTestImage(t testing.TB) *testImage {
 	t.Helper()
 	file, err := os.ReadFile("../pe/testdata/unw.sys")
 	if err != nil {
