@@ -23,7 +23,8 @@
 //
 // The package reads target memory through the Memory interface and finds
 // unwind data through Lookup, so the debugger core supplies both (with its
-// memory cache and module list) and tests supply maps. Memory should
+// memory cache and module list) and tests supply maps; Modules is a
+// ready Lookup over images whose .pdata internal/pe has read. Memory should
 // return the original bytes under software breakpoints: the epilog check
 // decodes code bytes. All data is hostile: reads are fixed-size, chains
 // are limited to 32 links and frames to Options.MaxFrames.
