@@ -9,6 +9,10 @@ import (
 // MaxExports is the most export address table entries or names read.
 const MaxExports = 1 << 16
 
+// maxExportNameBytes bounds the names of one export directory together
+// (ntoskrnl's come to under 100 KB).
+const maxExportNameBytes = 16 << 20
+
 // Export is one exported function or variable.
 type Export struct {
 	Name      string // "" when exported by ordinal only
@@ -64,6 +68,7 @@ func (im *Image) Exports() (*Exports, error) {
 		return nil, fmt.Errorf("read export ordinal table: %w", err)
 	}
 	named := make([]bool, nFuncs)
+	nameBytes := 0
 	export := func(idx uint32, name string) (Export, error) {
 		e := Export{Name: name, Ordinal: ex.Base + idx, RVA: le.Uint32(funcs[4*idx:])}
 		// An address inside the export directory is a forwarder string.
@@ -84,6 +89,9 @@ func (im *Image) Exports() (*Exports, error) {
 		name, err := im.cString(le.Uint32(names[4*i:]))
 		if err != nil {
 			return nil, fmt.Errorf("read export name %d: %w", i, err)
+		}
+		if nameBytes += len(name); nameBytes > maxExportNameBytes {
+			return nil, fmt.Errorf("export names exceed %d bytes", maxExportNameBytes)
 		}
 		e, err := export(idx, name)
 		if err != nil {
