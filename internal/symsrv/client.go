@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -50,6 +51,9 @@ type Client struct {
 	// flat directory's PDB may be from another build); a failing candidate
 	// is skipped.
 	Verify func(path string) error
+
+	mu    sync.Mutex
+	tiers map[string]bool // HTTP store root -> has index2.txt
 }
 
 // DefaultCacheDir is the user's cache directory plus kd/sym.

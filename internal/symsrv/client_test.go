@@ -174,6 +174,32 @@ func TestServerErrorsAndNextElement(t *testing.T) {
 	}
 }
 
+func TestThreeTierHTTPStore(t *testing.T) {
+	st := newStore(map[string][]byte{
+		"/s/index2.txt": []byte(""),
+		"/s/dr/drv2.pdb/" + req.Key + "/drv2.pdb": []byte("3"),
+		"/s/ab/ab.pdb/1/ab.pdb":                   []byte("short"),
+	})
+	srv := httptest.NewServer(st)
+	defer srv.Close()
+	c, _ := client(t)
+	for _, tc := range []struct {
+		r    Request
+		want string
+	}{{req, "3"}, {Request{Name: "ab.pdb", Key: "1"}, "short"}} {
+		got, err := c.Find(context.Background(), mustParse(t, "srv*"+t.TempDir()+"*"+srv.URL+"/s/"), tc.r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b, _ := os.ReadFile(got); string(b) != tc.want {
+			t.Errorf("found %q; want %q", b, tc.want)
+		}
+	}
+	if n := st.count("/s/index2.txt"); n != 1 {
+		t.Errorf("index2.txt asked %d times; want once per client and store", n)
+	}
+}
+
 func TestRedirect(t *testing.T) {
 	blob := httptest.NewServer(newStore(map[string][]byte{"/blob": []byte("R")}))
 	defer blob.Close()
@@ -415,7 +441,7 @@ func TestNoisyLog(t *testing.T) {
 	c, log := client(t)
 	c.Find(context.Background(), mustParse(t, "srv*"+t.TempDir()+"*"+srv.URL), req)
 	all := strings.Join(*log, "\n")
-	for _, want := range []string{"/drv2.pdb: 404", "/drv2.pd_: 404", "/file.ptr: 404"} {
+	for _, want := range []string{"/index2.txt: 404", "/drv2.pdb: 404", "/drv2.pd_: 404", "/file.ptr: 404"} {
 		if !strings.Contains(all, want) {
 			t.Errorf("log lacks %q:\n%s", want, all)
 		}

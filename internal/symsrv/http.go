@@ -17,7 +17,16 @@ var errStalled = errors.New("the server sent nothing")
 // fetch tries one HTTP store: the file, then its compressed form, then
 // file.ptr. The file is downloaded into cache.
 func (c *Client) fetch(ctx context.Context, store, cache string, r Request) (string, error) {
-	base := strings.TrimRight(store, "/") + "/" + r.Name + "/" + r.Key + "/"
+	root := strings.TrimRight(store, "/")
+	three, err := c.threeTier(ctx, root)
+	if err != nil {
+		return "", err
+	}
+	base := root + "/"
+	if three {
+		base += r.Name[:min(2, len(r.Name))] + "/"
+	}
+	base += r.Name + "/" + r.Key + "/"
 	path, err := c.download(ctx, base+r.Name, cache, r)
 	if !errors.Is(err, ErrNotFound) {
 		return path, err
@@ -34,6 +43,28 @@ func (c *Client) fetch(ctx context.Context, store, cache string, r Request) (str
 		return "", err
 	}
 	return c.followPtr(base+"file.ptr", ptr, false)
+}
+
+// threeTier reports whether an HTTP store has index2.txt at its root,
+// asking once per store and client.
+func (c *Client) threeTier(ctx context.Context, root string) (bool, error) {
+	c.mu.Lock()
+	v, ok := c.tiers[root]
+	c.mu.Unlock()
+	if ok {
+		return v, nil
+	}
+	v, err := c.exists(ctx, root+"/index2.txt")
+	if err != nil {
+		return false, err
+	}
+	c.mu.Lock()
+	if c.tiers == nil {
+		c.tiers = map[string]bool{}
+	}
+	c.tiers[root] = v
+	c.mu.Unlock()
+	return v, nil
 }
 
 // get starts a GET; a 404 (or 410) is ErrNotFound, any other status but
