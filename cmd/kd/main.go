@@ -15,8 +15,10 @@ import (
 	"github.com/chzyer/readline"
 	"github.com/spf13/pflag"
 
+	"github.com/gokd/kd/internal/commands"
 	"github.com/gokd/kd/internal/console"
 	"github.com/gokd/kd/internal/sim"
+	"github.com/gokd/kd/internal/symsrv"
 	"github.com/gokd/kd/transport"
 )
 
@@ -107,7 +109,7 @@ func run(args []string) int {
 
 	cfg := console.Config{
 		Spec: spec, BreakIn: f.breakIn, BreakOnModuleLoad: f.moduleLoad, Verbose: f.verbose,
-		SymbolPath: f.symbolPath, LogOpen: f.logOpen, LogAppend: f.logAppend,
+		LogOpen: f.logOpen, LogAppend: f.logAppend,
 		WaitTimeout: f.waitTimeout, Version: version(), Quiet: os.Getenv("KDQUIET") != "", JSON: f.json,
 	}
 	if spec.Kind == transport.KindSim {
@@ -116,11 +118,18 @@ func run(args []string) int {
 		// The simulator's own PDBs, written to the cache when first needed.
 		cfg.SymbolSearch = sim.EmbeddedSymbols{Dir: sim.DefaultSymbolsDir()}
 	}
-	if f.symbolPath != "" || os.Getenv("_NT_SYMBOL_PATH") != "" || os.Getenv("_NT_ALT_SYMBOL_PATH") != "" {
-		// internal/symsrv (the symbol path grammar and server client) is
-		// not wired in yet: say so rather than pretend to search.
-		fmt.Fprintln(os.Stderr, "kd: warning: this kd does not search a symbol path yet (-y, _NT_SYMBOL_PATH, _NT_ALT_SYMBOL_PATH are ignored)")
-		fmt.Fprintln(os.Stderr, "kd: hint: names come from the modules' export directories; with -k sim, from kdsim's own PDBs")
+	symPath, err := symsrv.FromEnv(os.Getenv)
+	if err != nil {
+		return usageError("_NT_SYMBOL_PATH: " + err.Error())
+	}
+	if f.symbolPath != "" {
+		if symPath, err = symsrv.Parse(f.symbolPath); err != nil {
+			return usageError("-y: " + err.Error())
+		}
+	}
+	if len(symPath) > 0 {
+		cfg.SymbolSearch = &commands.SymPath{Path: symPath, Client: &symsrv.Client{}}
+		cfg.SymbolPath = symPath.String()
 	}
 	cfg.Engine.AckTimeout, cfg.Engine.ReplyTimeout = f.ackTimeout, f.replyTimeout
 	if f.scriptFile != "" {

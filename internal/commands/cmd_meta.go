@@ -84,7 +84,7 @@ var metaCommands = []*Command{
 // Default is kd's command table.
 func Default() *Commands {
 	var all []*Command
-	for _, g := range [][]*Command{execCommands, regCommands, memCommands, fileCommands, bpCommands, symCommands, stackCommands, typeCommands, reloadCommands, metaCommands} {
+	for _, g := range [][]*Command{execCommands, regCommands, memCommands, fileCommands, bpCommands, symCommands, stackCommands, typeCommands, reloadCommands, sympathCommands, metaCommands} {
 		all = append(all, g...)
 	}
 	return NewCommands(all)

@@ -62,3 +62,10 @@ func (Reloaded) ResultName() string { return "reload" }
 
 // ResultName returns the result's JSON name.
 func (SymbolNoise) ResultName() string { return "sym_noise" }
+
+// SymbolPathInfo is .sympath and .symfix: the path as typed and with its
+// defaults spelled out.
+type SymbolPathInfo struct{ Path, Expanded string }
+
+// ResultName returns the result's JSON name.
+func (SymbolPathInfo) ResultName() string { return "symbol_path" }

@@ -71,6 +71,13 @@ func (r *Text) symResult(res commands.Result) bool {
 				o.Printf("%s", ModuleLine(m))
 			}
 		}
+	case commands.SymbolPathInfo:
+		if v.Path == "" {
+			o.Printf("Symbol search path is: <empty>")
+		} else {
+			o.Printf("Symbol search path is: %s", v.Path)
+			o.Printf("Expanded Symbol search path is: %s", v.Expanded)
+		}
 	case commands.SymbolNoise:
 		if v.Noisy {
 			o.Printf("noisy mode - symbol prompts on")
@@ -225,6 +232,8 @@ func symResultData(res commands.Result) map[string]any {
 		return map[string]any{"forced": v.Forced, "modules": list}
 	case commands.SymbolNoise:
 		return map[string]any{"noisy": v.Noisy}
+	case commands.SymbolPathInfo:
+		return map[string]any{"path": v.Path, "expanded": v.Expanded}
 	}
 	return nil
 }

@@ -46,6 +46,8 @@ func sampleSymResults() []commands.Result {
 		commands.Reloaded{Forced: true, Modules: []target.ModuleInfo{{Module: nt, State: target.SymPDB, PDBPath: "/s/nt.pdb"}}},
 		commands.SymbolNoise{Noisy: true},
 		commands.SymbolNoise{},
+		commands.SymbolPathInfo{},
+		commands.SymbolPathInfo{Path: "srv*", Expanded: "cache*/home/u/.cache/kd/sym;SRV*https://msdl.microsoft.com/download/symbols"},
 	}
 }
 
