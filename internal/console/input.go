@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"io"
+	"os"
 	"strings"
 	"sync"
 )
@@ -108,7 +109,11 @@ func (s *ScriptInput) Close() error {
 	if cl, ok := s.src.(io.Closer); ok {
 		_ = cl.Close()
 	}
-	if s.c != nil {
+	if _, file := s.src.(*os.File); s.c != nil && !file {
+		// An embedder's reader (a pipe, a socket) ends when closed: wait
+		// for the reader so that nothing outlives Run. A process's stdin
+		// may sit in a read that closing does not end; that goroutine
+		// ends with the process, and q must not wait for more input.
 		<-s.done
 	}
 	return nil
@@ -131,7 +136,7 @@ func (s *ScriptInput) read() {
 		}
 		text := strings.TrimSuffix(line, "\n")
 		if k, ok := KeyLine(text); ok {
-			if s.waitTurn(k, behind) {
+			if s.waitTurn(behind) {
 				s.c.Key(k)
 			}
 		} else if text = strings.TrimSuffix(text, "\r"); strings.TrimSpace(text) != "" {
@@ -151,14 +156,13 @@ func (s *ScriptInput) read() {
 	}
 }
 
-// waitTurn waits until key line k may act. A key that came in one read
-// with the command lines before it (a script written at once) acts after
-// they finished, in script order. A key that came on its own while a
-// command runs (a driver that sends CTRL+R 1.5 s into a stalled read)
-// acts at once if it is CTRL+C, CTRL+F or CTRL+R, which act on the
-// command in progress; see Console.settled. It reports false when the
-// input was closed meanwhile.
-func (s *ScriptInput) waitTurn(k Key, behind bool) bool {
+// waitTurn waits until a key line may act (see Console.settled): a key
+// that came in one read with the command lines before it acts after them,
+// in script order; a key that came on its own acts at once (CTRL+R under
+// a stalled read, CTRL+C to cancel a long db), unless it would overtake
+// commands sent before it. It reports false when the input was closed
+// meanwhile.
+func (s *ScriptInput) waitTurn(behind bool) bool {
 	for {
 		s.mu.Lock()
 		ahead, taken, closed := len(s.lines), s.taken, s.closed
@@ -168,8 +172,8 @@ func (s *ScriptInput) waitTurn(k Key, behind bool) bool {
 		if closed {
 			return false
 		}
-		ok, changed := s.c.settled(taken, k, behind)
-		if ahead == 0 && ok {
+		ok, changed := s.c.settled(taken, ahead, behind)
+		if ok {
 			return true
 		}
 		select {

@@ -18,20 +18,34 @@ func (c *Console) sync(took int, running *commands.Command) {
 	c.mu.Unlock()
 }
 
-// settled reports whether a script's key line that follows the taken-th
-// command line may act now, and returns a channel closed at the next
-// change. Every command line before it must have started. A key that
-// acts on the command in progress (CTRL+C, CTRL+F, CTRL+R: cancel it,
-// break in, resynchronise under it) then acts at once, unless it came
-// behind the command in one read (it is meant for after it) or that
-// command resumes the target (it returns at once; the key is meant for
-// the running target); the other keys wait until the command finished.
-func (c *Console) settled(taken int, k Key, behind bool) (bool, <-chan struct{}) {
+// settled reports whether a script's key line may act now, and returns
+// a channel closed at the next change. taken is how many command lines
+// the runner had taken from the script when the key was read, ahead how
+// many the script reader still holds before it.
+//
+// A key that came in one read with the command lines before it (a script
+// written in one go: "g" then CTRL+C) is meant for after them: it waits
+// until they have all finished. A key that came on its own acts at once,
+// as issue 13 asks ("act on key lines when they arrive"), with two
+// exceptions that keep it from overtaking what was sent before it: while
+// a command that resumes the target runs (it returns at once; the key is
+// meant for the running target), and while commands before it are about
+// to start (the target is ready for them). It never waits for commands
+// that wait for the target to stop: the key may be what stops it.
+func (c *Console) settled(taken, ahead int, behind bool) (bool, <-chan struct{}) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	ok := c.handled >= taken && c.queuedN == 0
-	if r := c.running; r != nil {
-		ok = ok && !behind && (k == KeyCtrlC || k == KeyCtrlF || k == KeyCtrlR) && !r.Resumes
+	before := ahead > 0 || c.handled < taken || c.queuedN > 0
+	var ok bool
+	switch {
+	case behind:
+		ok = !before && c.running == nil
+	case c.running != nil:
+		ok = !c.running.Resumes
+	case before:
+		ok = !c.t.Ready()
+	default:
+		ok = true
 	}
 	return ok, c.changed
 }
