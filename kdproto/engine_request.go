@@ -195,10 +195,13 @@ func (e *Engine) transactAt(ctx context.Context, t PacketType, payload []byte, a
 		id, gen := e.nextID, e.resetGen
 		e.pend = pending{active: true, seq: e.seq, id: id, api: api, addr: addr, resumes: api.Resumes() && t == PacketTypeStateManipulate, dst: dst}
 		e.mu.Unlock()
-		x := &xchg{pkt: Packet{Header: DataHeader(t, id, payload), Payload: payload}, gen: gen, wantReply: wantReply}
-		reply, err := e.exchange(ctx, x)
+		// On the stack: only an exchange handed to finishInBackground
+		// moves to the heap (a copy), so a request allocates nothing.
+		x := xchg{pkt: Packet{Header: DataHeader(t, id, payload), Payload: payload}, gen: gen, wantReply: wantReply}
+		reply, err := e.exchange(ctx, &x)
 		if err != nil && ctx.Err() != nil && errors.Is(err, ctx.Err()) && x.sent {
-			e.finishInBackground(x)
+			bg := x
+			e.finishInBackground(&bg)
 			return Manipulate{}, &RequestError{API: api, ID: id, Err: err}
 		}
 		e.endAttempt()
