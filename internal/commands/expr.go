@@ -260,7 +260,7 @@ func (r rangeArgs) length(size int, start uint64) (uint64, error) {
 		n -= n % uint64(size)
 	}
 	if n > maxRange && !r.anySize {
-		return 0, fmt.Errorf("Range error: 0x%x bytes is more than 256 MiB; write L? instead of L to allow it", n)
+		return 0, fmt.Errorf("range error: 0x%x bytes is more than 256 MiB; write L? instead of L to allow it", n)
 	}
 	return n, nil
 }

@@ -43,9 +43,6 @@ func newLink(ctx context.Context, conn io.ReadWriteCloser, m *Machine) *link {
 	return l
 }
 
-// rxDone is closed when the host connection can deliver no more bytes.
-func (l *link) rxDone() <-chan struct{} { return l.rx.done }
-
 // flush waits until every byte the target wrote has reached the host (or
 // the link or ctx is gone): a reboot's ACK must leave before the line
 // drops.

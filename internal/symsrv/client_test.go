@@ -128,7 +128,7 @@ func TestFindOrderAndFallbacks(t *testing.T) {
 		{"compressed only", map[string][]byte{"/s" + key + "drv2.pd_": []byte("MSCF")}, "", "compressed (a CAB archive)"},
 		{"file.ptr message", map[string][]byte{"/s" + key + "file.ptr": []byte("MSG: withdrawn by vendor\x1b[2J")}, "", "withdrawn by vendor?[2J"},
 		{"file.ptr path", map[string][]byte{"/s" + key + "file.ptr": []byte("PATH:\\\\build\\sym\\drv2.pdb")}, "", "only in directory stores"},
-		{"file.ptr junk", map[string][]byte{"/s" + key + "file.ptr": []byte("hello")}, "", "neither PATH: nor MSG:"},
+		{"file.ptr junk", map[string][]byte{"/s" + key + "file.ptr": []byte("hello")}, "", "neither a PATH: nor a MSG: line"},
 		{"nothing", map[string][]byte{}, "", "not found on the symbol path"},
 	}
 	for _, tc := range tests {

@@ -156,7 +156,7 @@ func (c *Client) followPtr(where string, b []byte, local bool) (string, error) {
 	case strings.HasPrefix(s, "MSG:"):
 		return "", fmt.Errorf("%s: %s", clean(where), clean(strings.TrimSpace(s[len("MSG:"):])))
 	}
-	return "", fmt.Errorf("%s holds neither PATH: nor MSG:", where)
+	return "", fmt.Errorf("%s holds neither a PATH: nor a MSG: line", where)
 }
 
 // compressedError explains a compressed file kd will not use.
