@@ -9,19 +9,22 @@ import (
 var bpCommands = []*Command{
 	{
 		Names: []string{"bp"}, Group: groupBreak,
+		Example: "bp nt!KeBugCheckEx",
 		Help: "Set a software breakpoint.\n\n\tbp Address\n\n" +
 			"When it is hit kd prints `Breakpoint N hit` and the location. Breakpoints are forgotten when the target reboots.",
 		Run: cmdBreakpoint,
 	},
 	{
 		Names: []string{"bl"}, Group: groupBreak,
-		Help: "List the breakpoints.\n\n\tbl",
-		Run:  cmdBreakpointList,
+		Example: "bl",
+		Help:    "List the breakpoints.\n\n\tbl",
+		Run:     cmdBreakpointList,
 	},
 	{
 		Names: []string{"bc"}, Group: groupBreak,
-		Help: "Clear breakpoints.\n\n\tbc ID [ID...]\n\tbc *\n\nIDs are decimal, as bl shows them; an ID that does not exist is an error.",
-		Run:  cmdBreakpointClear,
+		Example: "bc 0 2",
+		Help:    "Clear breakpoints.\n\n\tbc ID [ID...]\n\tbc *\n\nIDs are decimal, as bl shows them; an ID that does not exist is an error.",
+		Run:     cmdBreakpointClear,
 	},
 }
 

@@ -22,6 +22,7 @@ type Progress interface {
 var fileCommands = []*Command{
 	{
 		Names: []string{".writemem"}, Group: groupData,
+		Example: ".writemem pool.bin ffffd000`00000000 L?4000000",
 		Help: "Write target memory to a file.\n\n\t.writemem FileName Range\n\n" +
 			"Range is Address L Count (bytes; L? for more than 256 MiB) or Address EndAddress. The memory is copied " +
 			"as it is, in bounded chunks, with a progress bar on a terminal when it takes more than a second. CTRL+C " +
@@ -30,6 +31,7 @@ var fileCommands = []*Command{
 	},
 	{
 		Names: []string{".readmem"}, Group: groupData,
+		Example: ".readmem C:\\dumps\\pool.bin ffffd000`00000000 L1000",
 		Help: "Read a file into target memory.\n\n\t.readmem FileName Range\n\n" +
 			"Writes the file's bytes at the range's address, at most the range's length (a shorter file writes " +
 			"less). CTRL+C stops it and says how much was written.",

@@ -37,6 +37,7 @@ type dumpState struct {
 var memCommands = []*Command{
 	{
 		Names: []string{"db"}, Group: groupData, Repeat: true,
+		Example: "db nt!KiSystemStartup L20",
 		Help: "Display memory as bytes with an ASCII column.\n\n\tdb [Address [L Count]]\n\tdb Address EndAddress\n\n" +
 			"128 bytes by default; without an address the display continues after the previous one. " +
 			"Unreadable bytes show as ??.",
@@ -44,17 +45,20 @@ var memCommands = []*Command{
 	},
 	{
 		Names: []string{"dd"}, Group: groupData, Repeat: true,
-		Help: "Display memory as 32-bit values.\n\n\tdd [Address [L Count]]\n\n32 values by default.",
-		Run:  func(ctx context.Context, e *Env, args string) (Result, error) { return cmdDump(ctx, e, "dd", args) },
+		Example: "dd @rsp",
+		Help:    "Display memory as 32-bit values.\n\n\tdd [Address [L Count]]\n\n32 values by default.",
+		Run:     func(ctx context.Context, e *Env, args string) (Result, error) { return cmdDump(ctx, e, "dd", args) },
 	},
 	{
 		Names: []string{"dq"}, Group: groupData, Repeat: true,
-		Help: "Display memory as 64-bit values.\n\n\tdq [Address [L Count]]\n\n16 values by default.",
-		Run:  func(ctx context.Context, e *Env, args string) (Result, error) { return cmdDump(ctx, e, "dq", args) },
+		Example: "dq nt L8",
+		Help:    "Display memory as 64-bit values.\n\n\tdq [Address [L Count]]\n\n16 values by default.",
+		Run:     func(ctx context.Context, e *Env, args string) (Result, error) { return cmdDump(ctx, e, "dq", args) },
 	},
 	{
 		Names: []string{"d"}, Group: groupData, Repeat: true,
-		Help: "Display memory in the last d* form (db at first).\n\n\td [Address [L Count]]",
+		Example: "d",
+		Help:    "Display memory in the last d* form (db at first).\n\n\td [Address [L Count]]",
 		Run: func(ctx context.Context, e *Env, args string) (Result, error) {
 			form := e.dump.form
 			if form == "" {
@@ -65,23 +69,27 @@ var memCommands = []*Command{
 	},
 	{
 		Names: []string{"eb"}, Group: groupData,
-		Help: "Enter bytes into memory.\n\n\teb Address Value [Value...]\n\nValues are expressions (hex by default); nothing is printed on success.",
-		Run:  func(ctx context.Context, e *Env, args string) (Result, error) { return cmdEnter(ctx, e, "eb", 1, args) },
+		Example: "eb ffffd000`00000000 90 90 cc",
+		Help:    "Enter bytes into memory.\n\n\teb Address Value [Value...]\n\nValues are expressions (hex by default); nothing is printed on success.",
+		Run:     func(ctx context.Context, e *Env, args string) (Result, error) { return cmdEnter(ctx, e, "eb", 1, args) },
 	},
 	{
 		Names: []string{"ed"}, Group: groupData,
-		Help: "Enter 32-bit values into memory.\n\n\ted Address Value [Value...]",
-		Run:  func(ctx context.Context, e *Env, args string) (Result, error) { return cmdEnter(ctx, e, "ed", 4, args) },
+		Example: "ed ffffd000`00000000 0n100",
+		Help:    "Enter 32-bit values into memory.\n\n\ted Address Value [Value...]",
+		Run:     func(ctx context.Context, e *Env, args string) (Result, error) { return cmdEnter(ctx, e, "ed", 4, args) },
 	},
 	{
 		Names: []string{"eq"}, Group: groupData,
-		Help: "Enter 64-bit values into memory.\n\n\teq Address Value [Value...]",
-		Run:  func(ctx context.Context, e *Env, args string) (Result, error) { return cmdEnter(ctx, e, "eq", 8, args) },
+		Example: "eq ffffd000`00000000 fffff800`12345678",
+		Help:    "Enter 64-bit values into memory.\n\n\teq Address Value [Value...]",
+		Run:     func(ctx context.Context, e *Env, args string) (Result, error) { return cmdEnter(ctx, e, "eq", 8, args) },
 	},
 	{
 		Names: []string{"u"}, Group: groupData, Repeat: true,
-		Help: "Disassemble.\n\n\tu [Address [L Count]]\n\tu Address EndAddress\n\n8 instructions by default, from the current instruction or after the previous u.",
-		Run:  cmdUnassemble,
+		Example: "u nt!KiSystemStartup",
+		Help:    "Disassemble.\n\n\tu [Address [L Count]]\n\tu Address EndAddress\n\n8 instructions by default, from the current instruction or after the previous u.",
+		Run:     cmdUnassemble,
 	},
 }
 

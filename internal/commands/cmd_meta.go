@@ -10,18 +10,21 @@ import (
 var metaCommands = []*Command{
 	{
 		Names: []string{"help", ".help"}, Group: groupSession, Anytime: true,
-		Help: "List the commands and control keys, or describe one command.\n\n\thelp [Command]\n\t.help [Command]",
-		Run:  cmdHelp,
+		Example: "help bp",
+		Help:    "List the commands and control keys, or describe one command.\n\n\thelp [Command]\n\t.help [Command]",
+		Run:     cmdHelp,
 	},
 	{
 		Names: []string{"?"}, Group: groupSession, Anytime: true,
+		Example: "? rip+0n16",
 		Help: "Evaluate an expression, or list the commands when given none.\n\n\t? Expression\n\t?\n\n" +
 			"Prints `Evaluate expression: DECIMAL = HEX`. Numbers are hex unless written 0n (decimal).",
 		Run: cmdEvaluate,
 	},
 	{
 		Names: []string{"vertarget"}, Group: groupTarget,
-		Help: "Show the target's Windows version, kernel base and module list address.\n\n\tvertarget",
+		Example: "vertarget",
+		Help:    "Show the target's Windows version, kernel base and module list address.\n\n\tvertarget",
 		Run: func(_ context.Context, e *Env, args string) (Result, error) {
 			if err := noArgs("vertarget", args); err != nil {
 				return nil, err
@@ -35,7 +38,8 @@ var metaCommands = []*Command{
 	},
 	{
 		Names: []string{"version"}, Group: groupSession, Anytime: true,
-		Help: "Show kd's version (and the target's, when known).\n\n\tversion",
+		Example: "version",
+		Help:    "Show kd's version (and the target's, when known).\n\n\tversion",
 		Run: func(_ context.Context, e *Env, args string) (Result, error) {
 			if err := noArgs("version", args); err != nil {
 				return nil, err
@@ -49,25 +53,29 @@ var metaCommands = []*Command{
 	},
 	{
 		Names: []string{".echo"}, Group: groupSession, Anytime: true,
-		Help: "Print a string (scripts use it as a marker).\n\n\t.echo String\n\t.echo \"String\"",
+		Example: ".echo step 1 done",
+		Help:    "Print a string (scripts use it as a marker).\n\n\t.echo String\n\t.echo \"String\"",
 		Run: func(_ context.Context, _ *Env, args string) (Result, error) {
 			return Echo{Text: strings.Trim(strings.TrimSpace(args), `"`)}, nil
 		},
 	},
 	{
 		Names: []string{".logopen"}, Group: groupSession, Anytime: true,
+		Example: ".logopen kd.log",
 		Help: "Start a new log file of everything typed and printed (truncating it).\n\n\t.logopen File\n\n" +
 			"An open log is closed first. The log is written line by line.",
 		Run: func(_ context.Context, e *Env, args string) (Result, error) { return cmdLogOpen(e, args, false) },
 	},
 	{
 		Names: []string{".logappend"}, Group: groupSession, Anytime: true,
-		Help: "Append to a log file (creating it).\n\n\t.logappend File",
-		Run:  func(_ context.Context, e *Env, args string) (Result, error) { return cmdLogOpen(e, args, true) },
+		Example: ".logappend kd.log",
+		Help:    "Append to a log file (creating it).\n\n\t.logappend File",
+		Run:     func(_ context.Context, e *Env, args string) (Result, error) { return cmdLogOpen(e, args, true) },
 	},
 	{
 		Names: []string{".logclose"}, Group: groupSession, Anytime: true,
-		Help: "Close the log file.\n\n\t.logclose",
+		Example: ".logclose",
+		Help:    "Close the log file.\n\n\t.logclose",
 		Run: func(_ context.Context, e *Env, args string) (Result, error) {
 			if err := noArgs(".logclose", args); err != nil {
 				return nil, err
@@ -81,10 +89,19 @@ var metaCommands = []*Command{
 	},
 }
 
+// registered holds the command groups that add themselves from an init
+// function in their own file (addCommands), so that a new group touches
+// no shared list.
+var registered [][]*Command
+
+// addCommands adds a group of commands to the default table.
+func addCommands(cmds ...*Command) { registered = append(registered, cmds) }
+
 // Default is kd's command table.
 func Default() *Commands {
 	var all []*Command
-	for _, g := range [][]*Command{execCommands, regCommands, memCommands, fileCommands, bpCommands, symCommands, stackCommands, typeCommands, reloadCommands, sympathCommands, metaCommands} {
+	groups := [][]*Command{execCommands, regCommands, memCommands, fileCommands, bpCommands, symCommands, stackCommands, typeCommands, reloadCommands, sympathCommands, metaCommands}
+	for _, g := range append(groups, registered...) {
 		all = append(all, g...)
 	}
 	return NewCommands(all)

@@ -10,6 +10,7 @@ import (
 var regCommands = []*Command{
 	{
 		Names: []string{"r"}, Group: groupData,
+		Example: "r rax, rip",
 		Help: "Show or change registers of the current processor.\n\n\tr\n\tr Register[, Register...]\n\tr Register=Value\n\n" +
 			"Without arguments r shows the integer registers, the flags, the segment registers and the current " +
 			"instruction. Register names may be written with @ (r @rax=1). Values are expressions (hex by default).",

@@ -8,6 +8,7 @@ import (
 var reloadCommands = []*Command{
 	{
 		Names: []string{".reload"}, Group: groupSym,
+		Example: ".reload /f nt",
 		Help: "Forget loaded symbols so they load again (from the current symbol path) when needed.\n\n\t.reload [/f] [Module]\n\n" +
 			"Without /f the modules go back to (deferred); with /f their symbols are loaded at once. " +
 			"Module may be a pattern; without one every module is reloaded.",
@@ -15,7 +16,8 @@ var reloadCommands = []*Command{
 	},
 	{
 		Names: []string{"!sym"}, Group: groupSym, Anytime: true,
-		Help: "Report every symbol file search (noisy) or only failures (quiet, the default).\n\n\t!sym noisy\n\t!sym quiet",
+		Example: "!sym noisy",
+		Help:    "Report every symbol file search (noisy) or only failures (quiet, the default).\n\n\t!sym noisy\n\t!sym quiet",
 		Run: func(_ context.Context, e *Env, args string) (Result, error) {
 			switch strings.ToLower(strings.TrimSpace(args)) {
 			case "noisy":

@@ -11,6 +11,7 @@ import (
 var stackCommands = []*Command{
 	{
 		Names: []string{"k"}, Group: groupSym,
+		Example: "k",
 		Help: "Display the stack backtrace of the current processor.\n\n\tk [n] [FrameCount]\n\tk = StackPtr [InstructionPtr] [FrameCount]\n\n" +
 			"Columns: Child-SP (RSP in the frame's function), RetAddr, Call Site. The walk undoes each function's " +
 			"prolog from the image's .pdata and UNWIND_INFO read from target memory; where an image has no " +
@@ -20,23 +21,27 @@ var stackCommands = []*Command{
 	},
 	{
 		Names: []string{"kb"}, Group: groupSym,
-		Help: "Stack backtrace with the first four arguments (the home space above each return address).\n\n\tkb [FrameCount]",
-		Run:  func(ctx context.Context, e *Env, args string) (Result, error) { return cmdStack(ctx, e, "kb", args) },
+		Example: "kb",
+		Help:    "Stack backtrace with the first four arguments (the home space above each return address).\n\n\tkb [FrameCount]",
+		Run:     func(ctx context.Context, e *Env, args string) (Result, error) { return cmdStack(ctx, e, "kb", args) },
 	},
 	{
 		Names: []string{"kv"}, Group: groupSym,
-		Help: "Stack backtrace with arguments and how each frame was found.\n\n\tkv [FrameCount]",
-		Run:  func(ctx context.Context, e *Env, args string) (Result, error) { return cmdStack(ctx, e, "kv", args) },
+		Example: "kv",
+		Help:    "Stack backtrace with arguments and how each frame was found.\n\n\tkv [FrameCount]",
+		Run:     func(ctx context.Context, e *Env, args string) (Result, error) { return cmdStack(ctx, e, "kv", args) },
 	},
 	{
 		Names: []string{"kp"}, Group: groupSym,
-		Help: "Stack backtrace with each function's parameters (types from its PDB, values from the home space).\n\n\tkp [FrameCount]",
-		Run:  func(ctx context.Context, e *Env, args string) (Result, error) { return cmdStack(ctx, e, "kp", args) },
+		Example: "kp",
+		Help:    "Stack backtrace with each function's parameters (types from its PDB, values from the home space).\n\n\tkp [FrameCount]",
+		Run:     func(ctx context.Context, e *Env, args string) (Result, error) { return cmdStack(ctx, e, "kp", args) },
 	},
 	{
 		Names: []string{"kn"}, Group: groupSym,
-		Help: "Stack backtrace with frame numbers.\n\n\tkn [FrameCount]",
-		Run:  func(ctx context.Context, e *Env, args string) (Result, error) { return cmdStack(ctx, e, "kn", args) },
+		Example: "kn",
+		Help:    "Stack backtrace with frame numbers.\n\n\tkn [FrameCount]",
+		Run:     func(ctx context.Context, e *Env, args string) (Result, error) { return cmdStack(ctx, e, "kn", args) },
 	},
 }
 

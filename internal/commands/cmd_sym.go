@@ -14,6 +14,7 @@ const groupSym = "Symbols and stacks"
 var symCommands = []*Command{
 	{
 		Names: []string{"lm"}, Group: groupSym,
+		Example: "lm",
 		Help: "List the loaded modules with their symbol state.\n\n\tlm\n\tlm m Pattern\n\tlm v [m Pattern]\n\tlmv m Name\n\n" +
 			"A module's symbols are (deferred) until a command needs them. The pattern takes * and ?. " +
 			"With v, the module's symbols are loaded and its image path, timestamp, checksum, size, " +
@@ -22,11 +23,13 @@ var symCommands = []*Command{
 	},
 	{
 		Names: []string{"lmv"}, Group: groupSym,
-		Help: "List modules verbosely (lm v).\n\n\tlmv [m Pattern]",
-		Run:  func(ctx context.Context, e *Env, args string) (Result, error) { return cmdLm(ctx, e, "lmv", args) },
+		Example: "lmv",
+		Help:    "List modules verbosely (lm v).\n\n\tlmv [m Pattern]",
+		Run:     func(ctx context.Context, e *Env, args string) (Result, error) { return cmdLm(ctx, e, "lmv", args) },
 	},
 	{
 		Names: []string{"x"}, Group: groupSym,
+		Example: "x nt!Ke*",
 		Help: "List the symbols that match a pattern.\n\n\tx Module!Pattern\n\n" +
 			"* matches any run of characters and ? one character, ignoring case; the module may be a pattern too. " +
 			"Symbols come from the module's PDB, or from its export directory when no PDB was found.",
@@ -34,6 +37,7 @@ var symCommands = []*Command{
 	},
 	{
 		Names: []string{"ln"}, Group: groupSym,
+		Example: "ln @rip",
 		Help: "Show the symbols nearest an address.\n\n\tln Address\n\n" +
 			"Prints the nearest symbol at or before the address and the next one after it, and the " +
 			"symbols at exactly the address under Exact matches.",

@@ -26,6 +26,7 @@ func (p *SymPath) String() string { return p.Path.String() }
 var sympathCommands = []*Command{
 	{
 		Names: []string{".sympath"}, Group: groupSym, Anytime: true,
+		Example: ".sympath srv*/tmp/syms*https://msdl.microsoft.com/download/symbols",
 		Help: "Show or set the symbol path (loaded symbols stay until .reload).\n\n\t.sympath\n\t.sympath Path\n\t.sympath+ Path\n\n" +
 			"Elements are separated by ;: a directory, cache*[Dir], or srv*[Cache*]Store (a directory or an http(s) URL). " +
 			".sympath+ appends to the current path.",
@@ -33,18 +34,21 @@ var sympathCommands = []*Command{
 	},
 	{
 		Names: []string{".sympath+"}, Group: groupSym, Anytime: true,
-		Help: "Append to the symbol path.\n\n\t.sympath+ Path",
-		Run:  func(_ context.Context, e *Env, args string) (Result, error) { return cmdSympath(e, args, true) },
+		Example: ".sympath+ /home/me/drivers",
+		Help:    "Append to the symbol path.\n\n\t.sympath+ Path",
+		Run:     func(_ context.Context, e *Env, args string) (Result, error) { return cmdSympath(e, args, true) },
 	},
 	{
 		Names: []string{".symfix"}, Group: groupSym, Anytime: true,
-		Help: "Set Microsoft's public symbol server with a download cache (the default cache when none is given).\n\n\t.symfix [Cache]",
-		Run:  func(_ context.Context, e *Env, args string) (Result, error) { return cmdSymfix(e, args, false) },
+		Example: ".symfix C:\\symcache",
+		Help:    "Set Microsoft's public symbol server with a download cache (the default cache when none is given).\n\n\t.symfix [Cache]",
+		Run:     func(_ context.Context, e *Env, args string) (Result, error) { return cmdSymfix(e, args, false) },
 	},
 	{
 		Names: []string{".symfix+"}, Group: groupSym, Anytime: true,
-		Help: "Append Microsoft's public symbol server to the symbol path.\n\n\t.symfix+ [Cache]",
-		Run:  func(_ context.Context, e *Env, args string) (Result, error) { return cmdSymfix(e, args, true) },
+		Example: ".symfix+",
+		Help:    "Append Microsoft's public symbol server to the symbol path.\n\n\t.symfix+ [Cache]",
+		Run:     func(_ context.Context, e *Env, args string) (Result, error) { return cmdSymfix(e, args, true) },
 	},
 }
 

@@ -9,6 +9,7 @@ import (
 var typeCommands = []*Command{
 	{
 		Names: []string{"dt"}, Group: groupSym,
+		Example: "dt nt!_LIST_ENTRY",
 		Help: "Display a type's layout from the module's PDB, with values when given an address.\n\n" +
 			"\tdt [-r[Depth]] [Module!]Type [Field...] [Address]\n\tdt [Module!]Pattern*\n\n" +
 			"Each line is +0xOFFSET Name : Type, in KD's type words (Uint4B, Ptr64 _KTHREAD, Pos 0, 1 Bit, [13] Char). " +

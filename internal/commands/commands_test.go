@@ -55,6 +55,9 @@ func TestCommandTable(t *testing.T) {
 		if c.Summary() == "" || len(c.Syntax()) == 0 {
 			t.Errorf("%s: help needs a summary and a syntax line: %q", c.Names[0], c.Help)
 		}
+		if c.Example == "" {
+			t.Errorf("%s: no Example (help CMD and docs/commands.md show one per command)", c.Names[0])
+		}
 		if strings.HasSuffix(c.Summary(), " ") {
 			t.Errorf("%s: summary ends in a blank", c.Names[0])
 		}

@@ -32,6 +32,9 @@ type Command struct {
 	// Run executes the command. args is the text after the name. It
 	// returns what the command found (nil when it has nothing to show).
 	Run func(ctx context.Context, e *Env, args string) (Result, error)
+	// Example is one or more command lines (newline-separated) a user
+	// would type, shown by help CMD and in docs/commands.md.
+	Example string
 	// Repeat: an empty line repeats this command (continuing where it stopped).
 	Repeat bool
 	// Resumes: the command lets the target run (or reboot, or
@@ -180,6 +183,12 @@ func WriteCommandHelp(w io.Writer, c *Command) {
 	if p := c.Prose(); p != "" {
 		fmt.Fprintf(w, "%s\n", p)
 	}
+	if c.Example != "" {
+		fmt.Fprintf(w, "Example:\n")
+		for _, l := range strings.Split(c.Example, "\n") {
+			fmt.Fprintf(w, "    kd> %s\n", l)
+		}
+	}
 }
 
 // WriteMarkdown writes docs/commands.md.
@@ -203,6 +212,9 @@ func (t *Commands) WriteMarkdown(w io.Writer) {
 			}
 			if p := c.Prose(); p != "" {
 				blocks = append(blocks, p)
+			}
+			if c.Example != "" {
+				blocks = append(blocks, "Example:\n\n```\nkd> "+strings.ReplaceAll(c.Example, "\n", "\nkd> ")+"\n```")
 			}
 			var notes []string
 			if c.Repeat {

@@ -311,6 +311,9 @@ func resultData(res commands.Result) any {
 		if m := symResultData(res); m != nil {
 			return m
 		}
+		if d, ok := registeredData(res); ok {
+			return d
+		}
 	}
 	return map[string]any{}
 }

@@ -383,7 +383,7 @@ func (r *Text) Result(res commands.Result) {
 		}
 		o.Printf("%s %x bytes.", verb, v.Bytes)
 	default:
-		r.symResult(res)
+		r.textFallback(res)
 	}
 }
 
