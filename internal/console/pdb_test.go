@@ -60,7 +60,10 @@ func TestScriptPDBSymbols(t *testing.T) {
 	ts.send("lm\nx simdrv!*\nln nt!KiIdleLoop+4\nkn\ndt -r nt!_KPRCB\ndt nt!_KPRCB CurrentThread u.RspBase\ndt nt!_K*\n" +
 		"dq nt!KiProcessorBlock L1\n")
 	text := ts.out.waitFor(t, "kd> dq nt!KiProcessorBlock L1\n", 1)
-	text = ts.out.waitFor(t, "  ffffc", strings.Count(text, "  ffffc")+1) // the pool address of processor 0's KPRCB
+	// Count the pool addresses before the dq line only: the dq's own
+	// line may already have arrived with it.
+	before, _, _ := strings.Cut(text, "kd> dq nt!KiProcessorBlock L1\n")
+	text = ts.out.waitFor(t, "  ffffc", strings.Count(before, "  ffffc")+1) // the pool address of processor 0's KPRCB
 	_, dq, _ := strings.Cut(text, "kd> dq nt!KiProcessorBlock L1\n")
 	f := strings.Fields(dq)
 	if len(f) < 2 {
