@@ -50,3 +50,12 @@ func (m *Machine) Stop() (cpu int, pc uint64, ok bool) {
 	}
 	return m.stop.cpu, m.stop.pc, true
 }
+
+// Special returns a copy of processor i's KSPECIAL_REGISTERS block (what
+// ReadControlSpace address 2 returns), or nil when there is no processor i.
+func (m *Machine) Special(i int) []byte {
+	if i < 0 || i >= len(m.im.cpus) {
+		return nil
+	}
+	return append([]byte(nil), m.im.cpus[i].special[:]...)
+}
