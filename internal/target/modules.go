@@ -47,13 +47,20 @@ type export struct {
 }
 
 // modules is the loader list read from PsLoadedModuleList, walked only
-// as far as a question needs: the stop location at connection needs the
-// module holding the PC (nt, the first entry), not the whole list.
+// as far as a question needs. The kernel is known before the walk: its
+// base comes with GetVersion and its size from its PE header, so the stop
+// location at connection (nearly always in nt) needs no loader entry at
+// all; the walk's first entry then completes that same module.
 type modules struct {
-	list []*module
-	head uint64 // PsLoadedModuleList
-	next uint64 // the next entry to read
-	done bool   // the walk reached the end (or a bad entry)
+	list    []*module
+	head    uint64 // PsLoadedModuleList
+	next    uint64 // the next entry to read
+	started bool   // the list head was read
+	done    bool   // the walk reached the end (or a bad entry)
+
+	kernel      *module // nt from KernBase, before the walk reached it
+	kernelTried bool    // its header was looked at
+	kernBase    uint64
 }
 
 // moduleName turns a loader-list file name into KD's module name.
@@ -91,10 +98,9 @@ func (t *Target) Modules(ctx context.Context) ([]Module, error) {
 }
 
 // loadModules starts the loader list once per module list that did not
-// change: it reads the list head; entries are read as they are needed.
-// A head that could not be read because of the link is not kept: the next
-// use tries again.
-func (t *Target) loadModules(ctx context.Context, s *session) (*modules, error) {
+// change. It reads nothing: the list head is read when the walk first
+// needs it.
+func (t *Target) loadModules(_ context.Context, s *session) (*modules, error) {
 	if s.mods != nil {
 		return s.mods, nil
 	}
@@ -102,21 +108,36 @@ func (t *Target) loadModules(ctx context.Context, s *session) (*modules, error) 
 	if !s.haveVersion || s.version.PsLoadedModuleList == 0 {
 		return y, nil
 	}
-	y.head = s.version.PsLoadedModuleList
-	b, ok, err := t.readMemory(ctx, s, y.head, 8)
-	if err != nil {
-		return y, err
-	}
-	if allOK(ok) {
-		y.next = binary.LittleEndian.Uint64(b)
-		y.done = y.next == y.head || y.next == 0
-	}
+	y.head, y.done, y.kernBase = s.version.PsLoadedModuleList, false, s.version.KernBase
 	s.mods = y
 	return y, nil
 }
 
+// start reads the list head. A head that could not be read because of the
+// link is not kept: the next use tries again.
+func (t *Target) start(ctx context.Context, s *session, y *modules) error {
+	if y.started {
+		return nil
+	}
+	b, ok, err := t.readMemory(ctx, s, y.head, 8)
+	if err != nil {
+		return err
+	}
+	y.started = true
+	if !allOK(ok) {
+		y.done = true
+		return nil
+	}
+	y.next = binary.LittleEndian.Uint64(b)
+	y.done = y.next == y.head || y.next == 0
+	return nil
+}
+
 // walk reads the next loader entry and returns its module (nil at the end).
 func (t *Target) walk(ctx context.Context, s *session, y *modules) (*module, error) {
+	if err := t.start(ctx, s, y); err != nil {
+		return nil, err
+	}
 	if y.done {
 		return nil, nil
 	}
@@ -144,10 +165,61 @@ func (t *Target) walk(ctx context.Context, s *session, y *modules) (*module, err
 		m.File = fmt.Sprintf("module_%08x`%08x", m.Base>>32, uint32(m.Base))
 	}
 	m.Name = moduleName(m.File, len(y.list) == 0)
+	if k := y.kernel; k != nil && len(y.list) == 0 {
+		// The kernel met before the walk: keep that module (and what was
+		// read for it), now with the loader's name and size.
+		y.kernel = nil
+		if k.Base == m.Base {
+			k.Module, k.pathString = m.Module, m.pathString
+			m = k
+		}
+	}
 	y.list = append(y.list, m)
 	y.next = binary.LittleEndian.Uint64(e[0:])
 	y.done = y.next == y.head || y.next == 0
 	return m, nil
+}
+
+// kernelModule returns nt as GetVersion's KernBase and its PE header's
+// SizeOfImage describe it, before the loader list has been walked (nil
+// once the walk started, or when the header is unreadable). Its File is
+// empty until the walk reaches it. The header's 0x200 bytes are the ones
+// the export names are read from, so knowing nt this way costs no request
+// of its own.
+func (t *Target) kernelModule(ctx context.Context, s *session, y *modules) *module {
+	if y.kernel != nil || y.kernelTried || y.started || y.kernBase == 0 {
+		return y.kernel
+	}
+	b, ok, err := t.readMemory(ctx, s, y.kernBase, peHeaderRead)
+	if err != nil {
+		return nil // the link: try again next time
+	}
+	y.kernelTried = true
+	size := imageSize(b, ok)
+	if size == 0 {
+		return nil
+	}
+	y.kernel = &module{Module: Module{Name: "nt", Base: y.kernBase, Size: size}}
+	return y.kernel
+}
+
+// peHeaderRead is how much of an image's start is read for its headers:
+// the DOS header, the PE header and the optional header's data
+// directories of any usual image.
+const peHeaderRead = 0x200
+
+// imageSize returns the SizeOfImage of the PE32+ headers in b (0 when b
+// holds none).
+func imageSize(b []byte, ok []bool) uint32 {
+	if len(b) < 0x40 || !allOK(ok[:0x40]) || b[0] != 'M' || b[1] != 'Z' {
+		return 0
+	}
+	pe := uint64(binary.LittleEndian.Uint32(b[0x3C:]))
+	if pe+24+0x3C > uint64(len(b)) || !allOK(ok[pe:pe+24+0x3C]) || string(b[pe:pe+4]) != "PE\x00\x00" ||
+		binary.LittleEndian.Uint16(b[pe+24:]) != 0x20B {
+		return 0
+	}
+	return binary.LittleEndian.Uint32(b[pe+24+0x38:])
 }
 
 // readUnicode reads the text of a UNICODE_STRING (up to 512 bytes); ""
@@ -179,13 +251,16 @@ func allOK(ok []bool) bool {
 }
 
 // moduleAt returns the module holding addr, walking the list as far as
-// needed.
+// needed; an address in the kernel needs no walk.
 func (t *Target) moduleAt(ctx context.Context, s *session, y *modules, addr uint64) *module {
 	match := func(m *module) bool { return addr >= m.Base && addr-m.Base < uint64(m.Size) }
 	for _, m := range y.list {
 		if match(m) {
 			return m
 		}
+	}
+	if k := t.kernelModule(ctx, s, y); k != nil && match(k) {
+		return k
 	}
 	for !y.done {
 		m, err := t.walk(ctx, s, y)
@@ -265,8 +340,8 @@ func (t *Target) readExports(ctx context.Context, s *session, m *module) ([]expo
 		}
 		return b[:i]
 	}
-	hdr := rd(m.Base, 0x200) // DOS header, PE header and data directories
-	if len(hdr) >= 0x40 && binary.LittleEndian.Uint32(hdr[0x3C:])+24+0x78 > 0x200 {
+	hdr := rd(m.Base, peHeaderRead) // DOS header, PE header and data directories
+	if len(hdr) >= 0x40 && binary.LittleEndian.Uint32(hdr[0x3C:])+24+0x78 > peHeaderRead {
 		hdr = rd(m.Base, 0x400)
 	}
 	if len(hdr) < 0x40 || hdr[0] != 'M' || hdr[1] != 'Z' {

@@ -214,6 +214,9 @@ func (t *Target) lookupFunction(ctx context.Context, s *session, mem unwind.Memo
 		return unwind.Function{}, fmt.Errorf("%s: %w", hexAddr(pc), unwind.ErrNoModule)
 	}
 	ms, err := t.ensureSymbols(ctx, s, m)
+	if err == nil {
+		err = t.ensureImage(ctx, s, m, ms)
+	}
 	if err != nil {
 		return unwind.Function{}, err
 	}

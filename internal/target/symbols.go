@@ -62,7 +62,8 @@ func (SymbolMessage) EventName() string { return "symbols" }
 // size, so a PDB is opened once per image.
 type modSyms struct {
 	state   SymState
-	image   *pe.Image
+	imaged  bool      // the image headers were looked at (ensureImage)
+	image   *pe.Image // nil when they could not be read
 	cv      pe.CodeView
 	hasCV   bool
 	pdb     *pdb.File
@@ -142,10 +143,12 @@ func (t *Target) dropSymbols() {
 	t.syms = nil
 }
 
-// ensureSymbols loads m's symbols if they are deferred: the image headers
-// and RSDS record from memory, then the PDB from the symbol path, else the
-// exports. Only a link error (or a cancelled context) is returned; the
-// module is then left deferred for the next try.
+// ensureSymbols loads m's symbols if they are deferred: with a symbol
+// path, the image headers and RSDS record from memory, then the PDB, else
+// the exports; without one, only the export names (the PE header and the
+// export directory: the headers beyond are read when something needs them,
+// see ensureImage). Only a link error (or a cancelled context) is
+// returned; the module is then left deferred for the next try.
 func (t *Target) ensureSymbols(ctx context.Context, s *session, m *module) (*modSyms, error) {
 	ms := t.symsOf(m)
 	if ms.state != SymDeferred {
@@ -154,26 +157,22 @@ func (t *Target) ensureSymbols(ctx context.Context, s *session, m *module) (*mod
 		}
 		return ms, nil
 	}
-	if err := t.prefetchHeaders(ctx, s, m); err != nil {
-		return ms, err
-	}
-	r := memReader{t: t, ctx: ctx, s: s, base: m.Base}
-	im, err := pe.Open(r, int64(m.Size), pe.Memory)
-	if err != nil {
-		if ctx.Err() != nil || isLinkErr(err) {
+	if !t.symPathSet() {
+		if err := t.loadExports(ctx, s, m); err != nil {
 			return ms, err
 		}
-		ms.state, ms.why = SymNone, "image headers: "+err.Error()
-		t.sayOnce(m, ms)
-		return ms, nil
+		if len(m.exports) > 0 {
+			ms.state, ms.why = SymExport, noSymbolPath
+			return ms, nil
+		}
+		// No names: say why from the image's headers.
 	}
-	ms.image = im
-	if cv, err := im.CodeView(); err == nil {
-		ms.cv, ms.hasCV = cv, true
-	} else if ctx.Err() != nil || isLinkErr(err) {
+	if err := t.ensureImage(ctx, s, m, ms); err != nil {
 		return ms, err
-	} else {
-		ms.why = err.Error()
+	}
+	if ms.image == nil {
+		ms.state = SymNone
+		return ms, t.sayOnce(ctx, s, m, ms)
 	}
 	if ms.hasCV {
 		if err := t.loadPDB(ctx, m, ms); err != nil {
@@ -185,16 +184,56 @@ func (t *Target) ensureSymbols(ctx context.Context, s *session, m *module) (*mod
 			return ms, err
 		}
 		ms.state = SymExport
-		t.sayOnce(m, ms)
+		return ms, t.sayOnce(ctx, s, m, ms)
 	}
 	return ms, nil
+}
+
+// noSymbolPath is why no PDB is loaded when there is no symbol path.
+const noSymbolPath = "no symbol path (set one with -y, _NT_SYMBOL_PATH, .sympath or .symfix)"
+
+// ensureImage reads m's image headers and its RSDS record into ms, once:
+// lm v, the stack walk's .pdata and the PDB search need them. An image
+// whose headers cannot be read leaves ms.image nil and says why in ms.why;
+// only a link error is returned.
+func (t *Target) ensureImage(ctx context.Context, s *session, m *module, ms *modSyms) error {
+	if ms.imaged {
+		return nil
+	}
+	if err := t.prefetchHeaders(ctx, s, m); err != nil {
+		return err
+	}
+	r := memReader{t: t, ctx: ctx, s: s, base: m.Base}
+	im, err := pe.Open(r, int64(m.Size), pe.Memory)
+	if err != nil {
+		if ctx.Err() != nil || isLinkErr(err) {
+			return err
+		}
+		ms.imaged, ms.why = true, "image headers: "+err.Error()
+		return nil
+	}
+	cv, err := im.CodeView()
+	if err != nil && (ctx.Err() != nil || isLinkErr(err)) {
+		return err
+	}
+	ms.imaged, ms.image = true, im
+	switch {
+	case err == nil:
+		ms.cv, ms.hasCV = cv, true
+		if !t.symPathSet() {
+			ms.why = noSymbolPath
+		}
+	default:
+		ms.why = err.Error()
+	}
+	return nil
 }
 
 // prefetchHeaders reads the image's headers up to the end of its section
 // table in at most two requests, so that the PE reader's small reads hit
 // the cache. Only a link error is returned.
 func (t *Target) prefetchHeaders(ctx context.Context, s *session, m *module) error {
-	b, ok, err := t.readMemory(ctx, s, m.Base, min(0x200, int(m.Size)))
+	b, ok, err := t.readMemory(ctx, s, m.Base, min(peHeaderRead, int(m.Size)))
 	if err != nil || len(b) < 0x40 || !allOK(ok[:0x40]) {
 		return err
 	}
@@ -218,13 +257,25 @@ func isLinkErr(err error) bool {
 }
 
 // sayOnce shows KD's error line for a module whose PDB was not loaded,
-// once, and only when there is a symbol path to have found it on.
-func (t *Target) sayOnce(m *module, ms *modSyms) {
+// once, and only when there is a symbol path to have found it on. The
+// kernel known before the loader walk gets its file name from the walk's
+// first entry. Only a link error is returned.
+func (t *Target) sayOnce(ctx context.Context, s *session, m *module, ms *modSyms) error {
 	if ms.said || !t.symPathSet() {
-		return
+		return nil
+	}
+	if m.File == "" && s.mods != nil {
+		if _, err := t.walk(ctx, s, s.mods); err != nil {
+			return err
+		}
+	}
+	file := m.File
+	if file == "" {
+		file = m.Name
 	}
 	ms.said = true
-	t.emit(SymbolMessage{Module: m.Name, Text: "*** ERROR: Module load completed but symbols could not be loaded for " + m.File})
+	t.emit(SymbolMessage{Module: m.Name, Text: "*** ERROR: Module load completed but symbols could not be loaded for " + file})
+	return nil
 }
 
 // loadPDB finds and opens the PDB named by ms.cv along the symbol path.
@@ -232,7 +283,7 @@ func (t *Target) sayOnce(m *module, ms *modSyms) {
 // ms.why; only a cancelled context is returned.
 func (t *Target) loadPDB(ctx context.Context, m *module, ms *modSyms) error {
 	if !t.symPathSet() {
-		ms.why = "no symbol path (set one with -y, _NT_SYMBOL_PATH, .sympath or .symfix)"
+		ms.why = noSymbolPath
 		return nil
 	}
 	ext := strings.TrimPrefix(path.Ext(strings.ToLower(m.File)), ".")

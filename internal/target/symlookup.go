@@ -86,6 +86,9 @@ func (t *Target) ModuleInfos(ctx context.Context, load bool, match func(Module) 
 			if ms, err = t.ensureSymbols(ctx, s, m); err != nil {
 				return nil, err
 			}
+			if err = t.ensureImage(ctx, s, m, ms); err != nil {
+				return nil, err
+			}
 		}
 		mi := ModuleInfo{Module: m.Module, State: ms.state, PDBPath: ms.pdbPath, Why: ms.why}
 		if load {
