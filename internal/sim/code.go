@@ -59,6 +59,8 @@ func assembleNT(a *asm) {
 	a.b(0x65, 0x48, 0x89, 0x24, 0x25, 0x10, 0x00, 0x00, 0x00)
 	a.b(0x65, 0x48, 0x8B, 0x24, 0x25, 0xA8, 0x01, 0x00, 0x00)
 	a.jmpSelf()
+
+	assembleTraps(a, "nt") // the IDT's handlers (cpustate.go)
 }
 
 func assembleHAL(a *asm) {
@@ -77,6 +79,8 @@ func assembleHAL(a *asm) {
 	a.cli()
 	a.hlt()
 	a.jmpSelf()
+
+	assembleTraps(a, "hal")
 }
 
 func assembleKdcom(a *asm) {

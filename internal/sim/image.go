@@ -521,6 +521,7 @@ func (im *image) buildCPU(i int, rng *rand.Rand) *cpu {
 	le.PutUint64(sr[srLStar:], im.syms["nt!KiSystemCall64"])
 	le.PutUint64(sr[srSfMask:], 0x4700)
 	le.PutUint64(sr[srXcr0:], 0x1F)
+	im.buildTables(c, base) // GDT, IDT, TSS, KPCR and KPRCB fields (cpustate.go)
 
 	apic := uint64(0xFEE00900)
 	if i != 0 {

@@ -45,6 +45,11 @@ typedef struct _KPRCB {
         void *RspBasePointer;
     } u;
     char VendorString[13];
+    UCHAR CpuType;
+    UCHAR CpuID;
+    USHORT CpuStep;
+    ULONG MHz;
+    ULONG64 FeatureBits;
 } KPRCB;
 
 typedef struct _KPROCESS {
