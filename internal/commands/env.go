@@ -29,6 +29,7 @@ type Env struct {
 	Host  Host
 	Table *Commands
 	dump  dumpState
+	regs  regState
 }
 
 // NewEnv returns an environment for running commands of table against t.
@@ -58,12 +59,11 @@ func (x exprTarget) register(name string) (uint64, bool, error) {
 	if !target.IsRegister(name) {
 		return 0, false, nil
 	}
-	regs, err := x.t.Registers(x.ctx)
+	v, err := x.t.ReadRegister(x.ctx, name)
 	if err != nil {
 		return 0, true, err
 	}
-	v, _ := regs.Get(name)
-	return v, true, nil
+	return v.Value, true, nil
 }
 
 func (x exprTarget) symbol(name string) (uint64, error) { return x.t.Resolve(x.ctx, name) }

@@ -11,19 +11,19 @@ import (
 // returns nil.
 type Result interface{ ResultName() string }
 
-// RegisterDisplay is r without arguments: every integer register, the
-// flags, the segment registers and the current instruction.
+// RegisterDisplay is r without arguments: the registers the mask (rm)
+// selects and the current instruction. Regs holds the integer, flag and
+// segment registers; Extra holds the other groups the mask asks for, one
+// display line each.
 type RegisterDisplay struct {
 	Regs     target.Registers
 	Location target.Location
+	Mask     uint32
+	Extra    [][]RegValue
 }
 
 // RegValue is one register's value.
-type RegValue struct {
-	Name  string
-	Value uint64
-	Size  int // bytes
-}
+type RegValue = target.RegValue
 
 // RegisterValues is r with register names.
 type RegisterValues struct{ Values []RegValue }

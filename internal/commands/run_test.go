@@ -218,7 +218,7 @@ func TestRegisterCommands(t *testing.T) {
 		t.Fatalf("the machine has rax %d rbx %d; want 1234 1235", a, b)
 	}
 	rv := as[commands.RegisterValues](t, "r rax, @rbx", s.run("r rax, @rbx"))
-	if len(rv.Values) != 2 || rv.Values[0] != (commands.RegValue{Name: "rax", Value: 1234, Size: 8}) || rv.Values[1].Value != 1235 {
+	if len(rv.Values) != 2 || rv.Values[0] != (commands.RegValue{Name: "rax", Value: 1234, Bits: 64}) || rv.Values[1].Value != 1235 {
 		t.Fatalf("r rax, rbx = %+v", rv.Values)
 	}
 	ev := as[commands.Evaluation](t, "?", s.run("? rip"))

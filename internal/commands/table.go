@@ -113,13 +113,25 @@ var ErrUnknownCommand = errors.New("unknown command")
 type SyntaxError struct {
 	Line string
 	Msg  string
+	// Kind is KD's word before "error": "Syntax" when empty, "Bad
+	// register" for a name that is not a register.
+	Kind string
+}
+
+// KindText returns KD's name of the error: "Syntax" or e.Kind.
+func (e *SyntaxError) KindText() string {
+	if e.Kind == "" {
+		return "Syntax"
+	}
+	return e.Kind
 }
 
 func (e *SyntaxError) Error() string {
+	k := strings.ToLower(e.KindText())
 	if e.Msg != "" {
-		return fmt.Sprintf("syntax error in '%s': %s", e.Line, e.Msg)
+		return fmt.Sprintf("%s error in '%s': %s", k, e.Line, e.Msg)
 	}
-	return fmt.Sprintf("syntax error in '%s'", e.Line)
+	return fmt.Sprintf("%s error in '%s'", k, e.Line)
 }
 
 func syntaxErr(line, format string, args ...any) error {

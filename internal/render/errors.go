@@ -13,7 +13,8 @@ import (
 // Problem is how a failed command is shown: KD's caret line for syntax
 // errors, or an error message with hints.
 type Problem struct {
-	Caret   bool // "       ^ Syntax error in 'LINE'"
+	Caret   bool   // "       ^ Syntax error in 'LINE'"
+	Kind    string // KD's word before "error" on the caret line: "Syntax", "Bad register"
 	Message string
 	Hints   []string
 }
@@ -34,9 +35,9 @@ func Describe(line string, err error) Problem {
 	var nb *target.NoBreakpointError
 	switch {
 	case errors.Is(err, commands.ErrUnknownCommand):
-		return Problem{Caret: true, Message: "unknown command", Hints: []string{"unknown command; type help for the list"}}
+		return Problem{Caret: true, Kind: "Syntax", Message: "unknown command", Hints: []string{"unknown command; type help for the list"}}
 	case errors.As(err, &se):
-		p := Problem{Caret: true, Message: se.Error()}
+		p := Problem{Caret: true, Kind: se.KindText(), Message: se.Error()}
 		if se.Msg != "" {
 			p.Hints = []string{se.Msg}
 		}

@@ -239,14 +239,8 @@ func (j *JSON) Result(line string, res commands.Result, err error) {
 
 func resultData(res commands.Result) any {
 	switch v := res.(type) {
-	case commands.RegisterDisplay:
-		return map[string]any{"registers": registers(v.Regs.Context), "location": location(v.Location)}
-	case commands.RegisterValues:
-		m := map[string]any{}
-		for _, x := range v.Values {
-			m[x.Name] = Hex(x.Value)
-		}
-		return map[string]any{"registers": m}
+	case commands.RegisterDisplay, commands.RegisterValues:
+		return registerData(res)
 	case commands.MemoryDump:
 		var bad []Hex
 		for i, ok := range v.OK {

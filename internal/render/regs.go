@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/gokd/kd/internal/commands"
 	"github.com/gokd/kd/internal/target"
 	"github.com/gokd/kd/kdproto"
 )
@@ -75,6 +76,97 @@ func RegisterText(cx kdproto.Context) string {
 func (r *Text) registers(regs target.Registers, loc target.Location) {
 	r.Out.Printf("%s", RegisterText(regs.Context))
 	r.location(loc)
+}
+
+// RegValueText formats name=value with the register's width: 16 digits
+// for 64-bit registers, 1 for a flag, 32 for an xmm register.
+func RegValueText(v target.RegValue) string {
+	d := v.Digits()
+	if d <= 16 {
+		return fmt.Sprintf("%s=%0*x", v.Name, d, v.Value)
+	}
+	return fmt.Sprintf("%s=%0*x%016x", v.Name, d-16, v.Hi, v.Value)
+}
+
+// RegisterMaskText is r's display for a register mask: the integer rows
+// and flags (mask 1 or 2), the segment line (8), then the other groups'
+// lines.
+func RegisterMaskText(d commands.RegisterDisplay) string {
+	var b strings.Builder
+	cx := d.Regs.Context
+	if d.Mask&3 != 0 {
+		for _, row := range regRows {
+			for i, n := range row {
+				if i > 0 {
+					b.WriteByte(' ')
+				}
+				b.WriteString(fmtReg(cx, n, true))
+			}
+			b.WriteByte('\n')
+		}
+		b.WriteString(FlagsText(cx.MustGet("efl")) + "\n")
+	}
+	switch {
+	case d.Mask&8 != 0:
+		fmt.Fprintf(&b, "cs=%04x  ss=%04x  ds=%04x  es=%04x  fs=%04x  gs=%04x             efl=%08x\n",
+			cx.MustGet("cs"), cx.MustGet("ss"), cx.MustGet("ds"), cx.MustGet("es"), cx.MustGet("fs"), cx.MustGet("gs"), cx.MustGet("efl"))
+	case d.Mask&3 != 0:
+		fmt.Fprintf(&b, "efl=%08x\n", cx.MustGet("efl"))
+	}
+	for _, row := range d.Extra {
+		for i, v := range row {
+			if i > 0 {
+				b.WriteByte(' ')
+			}
+			b.WriteString(RegValueText(v))
+		}
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+// registerDisplay prints r's display and the location.
+func (r *Text) registerDisplay(d commands.RegisterDisplay) {
+	if d.Mask == 0 && d.Extra == nil {
+		d.Mask = commands.DefaultRegMask
+	}
+	if s := RegisterMaskText(d); s != "" {
+		r.Out.Printf("%s", s)
+	}
+	r.location(d.Location)
+}
+
+// registerData is the JSON of r's results: every register shown, by name.
+func registerData(res commands.Result) map[string]any {
+	switch v := res.(type) {
+	case commands.RegisterDisplay:
+		m := registers(v.Regs.Context)
+		for _, row := range v.Extra {
+			for _, x := range row {
+				m[x.Name] = regJSON(x)
+			}
+		}
+		mask := v.Mask
+		if mask == 0 && v.Extra == nil {
+			mask = commands.DefaultRegMask
+		}
+		return map[string]any{"registers": m, "location": location(v.Location), "mask": Hex(mask)}
+	case commands.RegisterValues:
+		m := map[string]any{}
+		for _, x := range v.Values {
+			m[x.Name] = regJSON(x)
+		}
+		return map[string]any{"registers": m}
+	}
+	return nil
+}
+
+// regJSON is a register's value: a hex string, 128-bit wide for xmm.
+func regJSON(v target.RegValue) any {
+	if v.Bits > 64 {
+		return fmt.Sprintf("0x%x%016x", v.Hi, v.Value)
+	}
+	return Hex(v.Value)
 }
 
 // DumpLine formats one line of a d* display of size-byte elements.

@@ -100,9 +100,9 @@ func sampleEvents() []target.Event {
 // sampleResults is one of every result.
 func sampleResults() []commands.Result {
 	info := sampleInfo()
-	return []commands.Result{
+	return append([]commands.Result{
 		commands.RegisterDisplay{Regs: sampleRegs(), Location: loc},
-		commands.RegisterValues{Values: []commands.RegValue{{Name: "rip", Value: 0xfffff80036a01030, Size: 8}, {Name: "cs", Value: 0x10, Size: 2}}},
+		commands.RegisterValues{Values: []commands.RegValue{{Name: "rip", Value: 0xfffff80036a01030, Bits: 64}, {Name: "cs", Value: 0x10, Bits: 16}}},
 		commands.MemoryDump{Form: "db", Size: 1, PerLine: 16, Addr: 0xfffff8003aa0ff68, Data: []byte("0123456789abcdefXY"), OK: []bool{true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, false}},
 		commands.MemoryDump{Form: "dq", Size: 8, PerLine: 2, Addr: 0x1000, Data: make([]byte, 16), OK: make([]bool, 16)},
 		commands.Disassembly{Lines: []target.Location{loc, {Inst: target.Instruction{Addr: 0xfffff80036a01031, Bytes: []byte{0xc3}, Text: "ret", Len: 1, Valid: true}}}},
@@ -120,13 +120,14 @@ func sampleResults() []commands.Result {
 		commands.Quit{},
 		commands.FileTransfer{Op: ".writemem", File: "/tmp/m.bin", Addr: 0x1000, Bytes: 0x2000, Total: 0x2000, Elapsed: 15 * time.Millisecond},
 		commands.FileTransfer{Op: ".readmem", File: "/tmp/m.bin", Addr: 0x1000, Bytes: 0x10, Total: 0x10},
-	}
+	}, sampleCPUResults()...)
 }
 
 func sampleErrors() map[string]error {
 	return map[string]error{
 		"bogus":  fmt.Errorf("%w %q", commands.ErrUnknownCommand, "bogus"),
 		"db (":   &commands.SyntaxError{Line: "db (", Msg: "missing )"},
+		"r foo":  &commands.SyntaxError{Line: "r foo", Kind: "Bad register", Msg: `"foo" is not a register`},
 		"bc 9":   &target.NoBreakpointError{ID: 9},
 		"dd 0":   kdproto.ErrNoReply,
 		"r":      target.ErrNotStopped,

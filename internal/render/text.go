@@ -306,7 +306,7 @@ func (r *Text) Error(line string, err error) {
 	line = safetext.Sanitize([]byte(line))
 	p := Describe(line, err)
 	if p.Caret {
-		r.Out.Printf("       ^ Syntax error in '%s'", line)
+		r.Out.Printf("       ^ %s error in '%s'", p.Kind, line)
 		if len(p.Hints) > 0 {
 			r.Out.Hint(p.Hints...)
 		}
@@ -320,11 +320,11 @@ func (r *Text) Result(res commands.Result) {
 	o := r.Out
 	switch v := res.(type) {
 	case commands.RegisterDisplay:
-		r.registers(v.Regs, v.Location)
+		r.registerDisplay(v)
 	case commands.RegisterValues:
-		var parts []string
+		parts := make([]string, 0, len(v.Values))
 		for _, x := range v.Values {
-			parts = append(parts, fmt.Sprintf("%s=%0*x", x.Name, 2*x.Size, x.Value))
+			parts = append(parts, RegValueText(x))
 		}
 		o.Printf("%s", strings.Join(parts, " "))
 	case commands.MemoryDump:
