@@ -3,7 +3,6 @@ package commands
 import (
 	"context"
 	"encoding/binary"
-	"fmt"
 	"strings"
 )
 
@@ -23,6 +22,7 @@ var dumpFormats = map[string]dumpFormat{
 	"db": {"db", 1, 16, 128},
 	"dd": {"dd", 4, 4, 32},
 	"dq": {"dq", 8, 2, 16},
+	"dp": {"dp", 8, 2, 16}, // x64: pointers are 64 bits
 }
 
 // dumpState remembers the last display so that d and ENTER continue it.
@@ -32,6 +32,9 @@ type dumpState struct {
 	have  bool
 	u     uint64 // where u continues
 	haveU bool
+	// phys is where !db, !dd and !dq continue (0 at first).
+	phys     uint64
+	physForm string
 }
 
 var memCommands = []*Command{
@@ -64,7 +67,7 @@ var memCommands = []*Command{
 			if form == "" {
 				form = "db"
 			}
-			return cmdDump(ctx, e, form, args)
+			return displayForm(ctx, e, form, args)
 		},
 	},
 	{
@@ -112,28 +115,10 @@ func cmdDump(ctx context.Context, e *Env, form, args string) (Result, error) {
 	}
 	f := dumpFormats[form]
 	line := strings.TrimSpace(form + " " + args)
-	r, err := parseRange(args, exprTarget{ctx, e.T})
+	addr, n, err := displayRange(ctx, e, line, args, f.size, f.deflt)
 	if err != nil {
-		return nil, syntaxErr(line, "%v", err)
+		return nil, err
 	}
-	addr := r.addr
-	if !r.haveAddr {
-		if addr, err = e.startAddress(ctx, e.dump.have, e.dump.next); err != nil {
-			return nil, err
-		}
-	}
-	size, err := r.length(f.size, addr)
-	if err != nil {
-		return nil, syntaxErr(line, "%v", err)
-	}
-	if size == 0 {
-		size = uint64(f.deflt * f.size)
-	}
-	if size > maxDump {
-		return nil, &Error{Msg: fmt.Sprintf("%s: a display of 0x%x bytes is more than kd shows at once (0x%x)", line, size, maxDump),
-			Hints: []string{".writemem FILE " + strings.TrimSpace(args) + " copies any range to a file"}}
-	}
-	n := int(size)
 	data, ok, err := e.T.ReadMemory(ctx, addr, n)
 	if err != nil {
 		return nil, err

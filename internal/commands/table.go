@@ -162,7 +162,12 @@ func (t *Commands) Lookup(line string) (*Command, string) {
 }
 
 // Find returns the command with the given spelling, or nil.
-func (t *Commands) Find(name string) *Command { return t.by[strings.ToLower(name)] }
+func (t *Commands) Find(name string) *Command {
+	if c := t.by[name]; c != nil { // dD, dW as written
+		return c
+	}
+	return t.by[strings.ToLower(name)]
+}
 
 // WriteHelp prints the grouped summary table.
 func (t *Commands) WriteHelp(w io.Writer) {

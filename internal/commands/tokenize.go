@@ -55,7 +55,13 @@ func tokenize(line string, names []string) (name, args string, ok bool) {
 	lower := strings.ToLower(line)
 	best := ""
 	for _, n := range names {
-		if len(n) <= len(best) || !strings.HasPrefix(lower, n) {
+		// A name with capitals (dD, dW) matches only as written; it
+		// wins over its lower-case twin of the same length.
+		cased := n != strings.ToLower(n)
+		if cased && !strings.HasPrefix(line, n) || !cased && !strings.HasPrefix(lower, n) {
+			continue
+		}
+		if len(n) < len(best) || len(n) == len(best) && !cased {
 			continue
 		}
 		if len(n) > 2 && isAlnum(n[len(n)-1]) && len(line) > len(n) && isAlnum(line[len(n)]) {

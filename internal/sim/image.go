@@ -134,6 +134,7 @@ func buildImage(cfg Config) *image {
 	im.buildLoaderList()
 	im.buildNTData(cfg)
 	im.mapBulkPool(cfg.Seed)
+	im.mapPaging(cfg.Seed)
 	for i := 0; i < cfg.Procs; i++ {
 		im.cpus = append(im.cpus, im.buildCPU(i, rng))
 	}

@@ -37,6 +37,8 @@ type session struct {
 	versionTries  int // RESET exchanges made because GetVersion failed
 	version       kdproto.Version
 	rebooting     bool
+	noSearchAPI   bool // the target refused DbgKdSearchMemoryApi: search by reads
+	noFillAPI     bool // the target refused DbgKdFillMemoryApi: fill by writes
 
 	stopped     bool // guarded by Target.mu for readers outside the runner
 	dead        bool // the link failed
