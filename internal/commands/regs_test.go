@@ -252,6 +252,16 @@ func TestPortCommands(t *testing.T) {
 	if v := as[commands.PortValue](t, "iw cfc", s.run("iw cfc")); v.Size != 2 || v.Value != 0x8086 {
 		t.Fatalf("iw cfc = %#x", v.Value)
 	}
+	// The interval timer: latch channel 0, then read the frozen count.
+	s.run("ob 43 0")
+	lo := s.Machine.PeekPort(0x40)
+	if v := as[commands.PortValue](t, "ib 40", s.run("ib 40")); uint8(v.Value) != lo {
+		t.Fatalf("latched PIT low byte %#x, the machine has %#x", v.Value, lo)
+	}
+	hi := s.Machine.PeekPort(0x40)
+	if v := as[commands.PortValue](t, "ib 40", s.run("ib 40")); uint8(v.Value) != hi || uint16(hi)<<8|uint16(lo) > 0x4A9 {
+		t.Fatalf("latched PIT high byte %#x (machine %#x); count %#x", v.Value, hi, uint16(hi)<<8|uint16(lo))
+	}
 	s.run("ow 80 1234")
 	if s.Machine.PeekPort(0x80) != 0x34 || s.Machine.PeekPort(0x81) != 0x12 {
 		t.Fatalf("ow 80 1234 left %#x %#x", s.Machine.PeekPort(0x80), s.Machine.PeekPort(0x81))

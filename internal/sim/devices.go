@@ -3,9 +3,11 @@ package sim
 import "github.com/gokd/kd/kdproto"
 
 // ports is the ISA I/O space: a COM1 16550 UART, the keyboard controller,
-// the CMOS clock, POST code port, and the PCI configuration mechanism #1
-// (0xCF8/0xCFC). Unclaimed ports float high (0xFF).
+// the CMOS clock, the interval timer (pit.go), POST code port, and the PCI
+// configuration mechanism #1 (0xCF8/0xCFC). Unclaimed ports float high
+// (0xFF).
 type ports struct {
+	pit     pit
 	regs    map[uint16]byte
 	cmos    [128]byte
 	cmosIdx byte
@@ -17,7 +19,7 @@ func newPorts() ports {
 	p := ports{regs: map[uint16]byte{
 		0x3F9: 0x00, 0x3FA: 0xC1, 0x3FB: 0x03, 0x3FC: 0x0B, 0x3FD: 0x60, 0x3FE: 0xB0, 0x3FF: 0x00,
 		0x60: 0x00, 0x64: 0x1C, 0x80: 0x00, 0x21: 0xB8, 0xA1: 0x8E,
-	}, pci: map[uint32]*[256]byte{}}
+	}, pci: map[uint32]*[256]byte{}, pit: newPIT()}
 	// CMOS: 12:34:56 on 2020-05-27 (BCD), status registers A-D.
 	copy(p.cmos[:], []byte{0x56, 0, 0x34, 0, 0x12, 0, 0x04, 0x27, 0x05, 0x20})
 	p.cmos[0x0A], p.cmos[0x0B], p.cmos[0x0D], p.cmos[0x32] = 0x26, 0x02, 0x80, 0x20
@@ -40,8 +42,16 @@ func newPorts() ports {
 	return p
 }
 
-func (p *ports) in8(port uint16) byte {
+func (p *ports) in8(port uint16) byte { return p.read8(port, false) }
+
+// read8 reads one port; peek reads it without the side effects a read has
+// on a device (the timer's counters).
+func (p *ports) read8(port uint16, peek bool) byte {
 	switch {
+	case port >= 0x40 && port <= 0x42:
+		return p.pit.read(int(port-0x40), peek)
+	case port == 0x43:
+		return 0xFF // write-only
 	case port == 0x71:
 		return p.cmos[p.cmosIdx&0x7F]
 	case port >= 0xCF8 && port <= 0xCFB:
@@ -64,6 +74,10 @@ func (p *ports) in8(port uint16) byte {
 
 func (p *ports) out8(port uint16, v byte) {
 	switch {
+	case port >= 0x40 && port <= 0x42:
+		p.pit.write(int(port-0x40), v)
+	case port == 0x43:
+		p.pit.control(v)
 	case port == 0x70:
 		p.cmosIdx = v
 	case port == 0x71:

@@ -14,9 +14,9 @@ func (m *Machine) MSR(i int, msr uint32) (uint64, bool) {
 	return v, ok
 }
 
-// PeekPort returns what a byte read of I/O port port would return now
-// (reading it has no side effect on the simulated devices).
-func (m *Machine) PeekPort(port uint16) byte { return m.ports.in8(port) }
+// PeekPort returns what a byte read of I/O port port would return now,
+// without the side effects of a read (the timer's counters stay put).
+func (m *Machine) PeekPort(port uint16) byte { return m.ports.read8(port, true) }
 
 // ProcessorBlocks returns processor i's KPCR, KPRCB and current thread
 // addresses (what control space 0, 1 and 3 return).
