@@ -35,6 +35,9 @@ type dumpState struct {
 	// phys is where !db, !dd and !dq continue (0 at first).
 	phys     uint64
 	physForm string
+	// enter is the element size of the last eb/ew/ed/eq, which e uses
+	// (0: bytes).
+	enter int
 }
 
 var memCommands = []*Command{
@@ -190,6 +193,7 @@ func cmdEnter(ctx context.Context, e *Env, name string, size int, args string) (
 		}
 		data = binary.LittleEndian.AppendUint64(data, v)[:len(data)+size]
 	}
+	e.dump.enter = size
 	return nil, e.T.WriteMemory(ctx, addr, data)
 }
 

@@ -8,6 +8,14 @@ import (
 func init() {
 	addCommands(
 		&Command{
+			Names: []string{"e"}, Group: groupData,
+			Example: "e ffffd000`00000000 90 90",
+			Help: "Enter values in the size of the last eb, ew, ed or eq.\n\n\te Address Value [Value...]\n\n" +
+				"Bytes when no e* came before. KD's interactive mode (e Address alone, prompting for each value) is not supported: " +
+				"kd says so and asks for the values on the line.",
+			Run: cmdEnterLast,
+		},
+		&Command{
 			Names: []string{"ew"}, Group: groupData,
 			Example: "ew ffffd000`00000000 1234 5678",
 			Help:    "Enter 16-bit values into memory.\n\n\tew Address Value [Value...]\n\nValues are expressions (hex by default) or 'c' characters; nothing is printed on success.",
@@ -86,7 +94,18 @@ func cmdEnterValues(ctx context.Context, e *Env, name string, size int, args str
 	if err != nil {
 		return nil, syntaxErr(line, "%v", err)
 	}
+	e.dump.enter = size
 	return nil, e.T.WriteMemory(ctx, addr, data)
+}
+
+// cmdEnterLast is e: values in the size of the last eb/ew/ed/eq.
+func cmdEnterLast(ctx context.Context, e *Env, args string) (Result, error) {
+	fields, err := splitFields(args)
+	if err == nil && len(fields) == 1 {
+		return nil, &Error{Msg: "e: KD's interactive entry mode (one value at a time at a prompt) is not supported",
+			Hints: []string{"give the values on the line: e Address Value [Value...]"}}
+	}
+	return cmdEnterValues(ctx, e, "e", max(e.dump.enter, 1), args)
 }
 
 func cmdEnterFloat(ctx context.Context, e *Env, args string) (Result, error) {

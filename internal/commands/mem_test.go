@@ -13,6 +13,7 @@ import (
 	"github.com/gokd/kd/internal/sim"
 	"github.com/gokd/kd/internal/target"
 	"github.com/gokd/kd/internal/target/targettest"
+	"github.com/gokd/kd/kdproto"
 )
 
 // TestMemoryViewForms checks every display form's bytes against the
@@ -125,6 +126,15 @@ func TestMemoryEnterValues(t *testing.T) {
 	got := s.Peek(a, 8)
 	if math.Float32frombits(binary.LittleEndian.Uint32(got)) != 1.5 || math.Float32frombits(binary.LittleEndian.Uint32(got[4:])) != -2e10 {
 		t.Fatalf("ef wrote % x", got)
+	}
+	// e writes in the last e* size: words after ew.
+	s.run("e " + hexAddr(a) + " 1 2")
+	if got := s.Peek(a, 4); !bytes.Equal(got, []byte{1, 0, 2, 0}) {
+		t.Fatalf("e after ew wrote % x", got)
+	}
+	var ce *commands.Error
+	if err := s.fail("e " + hexAddr(a)); !errors.As(err, &ce) || !strings.Contains(ce.Msg, "interactive") {
+		t.Fatalf("e without values: %v", err)
 	}
 	for _, bad := range []string{"ew " + hexAddr(a) + " 12345", "ef " + hexAddr(a) + " x", "ea " + hexAddr(a) + " nope", "ew", `eza 0 "unterminated`} {
 		var se *commands.SyntaxError
@@ -315,5 +325,45 @@ func TestVtopAndPte(t *testing.T) {
 	}
 	if err := s.fail("!pte 8000`00000000"); err == nil || !strings.Contains(err.Error(), "canonical") {
 		t.Fatalf("!pte on a non-canonical address: %v", err)
+	}
+}
+
+// TestSearchFillWithoutTargetAPIs: a target without SearchMemory and
+// FillMemory gets the same results from maximal reads and writes: a
+// search of 64 KiB costs 17 reads of 3944 bytes (one per chunk, not one
+// per line or per match).
+func TestSearchFillWithoutTargetAPIs(t *testing.T) {
+	s := newSession(t, targettest.Options{Sim: sim.Config{NoSearchFill: true}})
+	area := sim.BulkPoolBase + 0x40000
+	planted := []uint64{0x10, 0x1ffd, 0x3000, 0xfffa}
+	for _, off := range planted {
+		s.run(fmt.Sprintf("eb %s 4b 44 53 49 4d 21", hexAddr(area+off)))
+	}
+	reads := s.Reads()
+	res := as[commands.SearchResult](t, "s", s.run("s -b "+hexAddr(area)+" L10000 4b 44 53 49 4d 21"))
+	if res.ViaTarget || len(res.Hits) != len(planted) {
+		t.Fatalf("s by reads: via target %v, %d matches", res.ViaTarget, len(res.Hits))
+	}
+	for i, h := range res.Hits {
+		if h.Addr != area+planted[i] || !bytes.Equal(h.Data[:6], []byte("KDSIM!")) {
+			t.Fatalf("hit %d at %#x, want %#x", i, h.Addr, area+planted[i])
+		}
+	}
+	want := (0x10000 + 5 + target.MemoryChunk - 1) / target.MemoryChunk
+	if got := s.Reads() - reads; got > want+1 {
+		t.Fatalf("s by reads sent %d read requests, want at most %d", got, want+1)
+	}
+	if n := s.SimCount(sim.EventAPI, kdproto.APISearchMemory.String()); n != 1 {
+		t.Fatalf("kd asked for SearchMemory %d times; once is enough to learn it is missing", n)
+	}
+	s.run("f " + hexAddr(area) + " L2001 61 62")
+	got := s.Peek(area, 0x2002)
+	for i := 0; i < 0x2001; i++ {
+		if got[i] != "ab"[i%2] {
+			t.Fatalf("f by writes: byte %#x is %02x", i, got[i])
+		}
+	}
+	if got[0x2001] == 'b' {
+		t.Fatal("f by writes wrote past the range")
 	}
 }

@@ -94,7 +94,15 @@ func (m *Machine) dispatch(l *link, p kdproto.Packet) (done bool, err error) {
 		}
 		q.Flags = 7
 		q.Put(&rep.U)
-	case kdproto.APISearchMemory:
+	case kdproto.APISearchMemory, kdproto.APIFillMemory:
+		if m.cfg.NoSearchFill {
+			rep.ReturnStatus = kdproto.StatusNotImplemented
+			break
+		}
+		if req.API == kdproto.APIFillMemory {
+			m.fillMemory(&req, &rep)
+			break
+		}
 		s := req.SearchMemory()
 		if s.PatternLength == 0 || int(s.PatternLength) > len(req.Data) {
 			rep.ReturnStatus = kdproto.StatusInvalidParameter
@@ -106,22 +114,6 @@ func (m *Machine) dispatch(l *link, p kdproto.Packet) (done bool, err error) {
 		} else {
 			rep.ReturnStatus = kdproto.StatusUnsuccessful
 		}
-	case kdproto.APIFillMemory:
-		f := req.FillMemory()
-		mem := m.im.vmem
-		if f.Flags == 2 {
-			mem = m.im.pmem
-		}
-		if (f.Flags != 1 && f.Flags != 2) || f.PatternLength == 0 || int(f.PatternLength) > len(req.Data) {
-			rep.ReturnStatus = kdproto.StatusInvalidParameter
-			break
-		}
-		n := mem.fill(f.Address, f.Length, req.Data[:f.PatternLength])
-		if n != f.Length {
-			rep.ReturnStatus = kdproto.StatusUnsuccessful
-		}
-		f.Length = n
-		f.Put(&rep.U)
 	case kdproto.APIGetBusData, kdproto.APISetBusData:
 		m.busData(&req, &rep)
 	case kdproto.APICheckLowMemory:

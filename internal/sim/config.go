@@ -44,6 +44,9 @@ type Config struct {
 	MuteAfter   int           // after this many served requests the target goes deaf and dumb ...
 	MuteFor     time.Duration // ... for this long (once)
 	Evil        bool          // hostile but well-checksummed packets
+	// NoSearchFill answers SearchMemory and FillMemory with
+	// STATUS_NOT_IMPLEMENTED, as a target without those APIs.
+	NoSearchFill bool
 
 	ByteTimeout time.Duration // per-byte receive timeout; 0 means DefaultByteTimeout
 	Retries     int           // sends before a DbgPrint is abandoned; 0 means DefaultRetries
