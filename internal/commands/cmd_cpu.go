@@ -39,13 +39,24 @@ var cpuCommands = []*Command{
 	portIn("ib", 1, "byte"), portIn("iw", 2, "word"), portIn("id", 4, "double word"),
 	portOut("ob", 1, "byte"), portOut("ow", 2, "word"), portOut("od", 4, "double word"),
 	{
+		Names: []string{"dg"}, Group: groupData,
+		Example: "dg 10\ndg 0 50",
+		Help: "Show segment descriptors from the current processor's GDT.\n\n\tdg FirstSelector [LastSelector]\n\n" +
+			"One line a selector (at most 256 of them), in the layout of public KD transcripts: base, limit (the " +
+			"granularity applied), type, privilege level, size (Bg/Nb), granularity (Pg/By), presence (P/NP), long " +
+			"mode (Lo/Nl) and the descriptor's access and flag bits. A TSS descriptor's base is 64 bits. LDT " +
+			"selectors (bit 2 set) are refused: x64 Windows has no LDT.",
+		Run: cmdDg,
+	},
+	{
 		Names: []string{"!pcr"}, Group: groupTarget,
 		Example: "!pcr\n!pcr 1",
 		Help: "Show a processor's KPCR and the threads of its KPRCB.\n\n\t!pcr [Processor]\n\n" +
 			"Without a number, the current processor. kd reads the fields the x64 ABI fixes (GdtBase, TssBase, " +
 			"UserRsp, Self, CurrentPrcb, IdtBase, Irql, the version and StallScaleFactor; the KPRCB's CurrentThread, " +
 			"NextThread, IdleThread and Number) at their offsets, not through nt's types. KD's own !pcr prints " +
-			"NtTib fields that overlap these on x64; kd names each field for what it holds, so its layout differs.",
+			"NtTib fields that overlap these on x64; kd names each field for what it holds, so its layout differs. " +
+			"x64 has no IRR/IDR, and the KPRCB's DPC queue sits at an offset that changes between builds: kd does not show it.",
 		Run: cmdPCR,
 	},
 	{
@@ -294,4 +305,33 @@ func cmdCPUInfo(ctx context.Context, e *Env, args string) (Result, error) {
 		out.CPUs = append(out.CPUs, c)
 	}
 	return out, nil
+}
+
+func cmdDg(ctx context.Context, e *Env, args string) (Result, error) {
+	line := strings.TrimSpace("dg " + args)
+	if strings.TrimSpace(args) == "" {
+		return nil, syntaxErr(line, "a selector is expected")
+	}
+	eval := func(s string) (uint64, string, error) { return e.evalFirst(ctx, s) }
+	first, rest, err := eval(args)
+	if err != nil {
+		return nil, syntaxErr(line, "%v", err)
+	}
+	last := first
+	if strings.TrimSpace(rest) != "" {
+		if last, err = parseOne(line, rest, eval); err != nil {
+			return nil, err
+		}
+	}
+	if first > 0xFFFF || last > 0xFFFF {
+		return nil, &Error{Msg: fmt.Sprintf("%s: a selector is 16 bits", line), Hints: []string{"dg 10 shows the kernel code segment"}}
+	}
+	ds, err := e.T.ReadDescriptors(ctx, uint16(first), uint16(last))
+	if err != nil {
+		if errors.Is(err, target.ErrNotStopped) {
+			return nil, err
+		}
+		return nil, &Error{Msg: line + ": " + err.Error(), Hints: []string{"dg FirstSelector [LastSelector], at most 256 selectors"}}
+	}
+	return DescriptorList{Descriptors: ds}, nil
 }

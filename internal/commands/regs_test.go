@@ -373,3 +373,42 @@ func TestCPUInfo(t *testing.T) {
 }
 
 func (s *session) t() *testing.T { return s.T.(*testing.T) }
+
+func TestDescriptors(t *testing.T) {
+	s := newSession(t, targettest.Options{})
+	sp, _ := target.ParseSpecialRegisters(s.Machine.Special(0))
+	gdt, _ := s.Machine.PeekVirtual(sp.Gdtr.Base, int(sp.Gdtr.Limit)+1)
+	dl := as[commands.DescriptorList](t, "dg 0 58", s.run("dg 0 58"))
+	if len(dl.Descriptors) != 12 {
+		t.Fatalf("dg 0 58 gave %d lines", len(dl.Descriptors))
+	}
+	for i, d := range dl.Descriptors {
+		sel := uint16(8 * i)
+		if d.Selector != sel {
+			t.Fatalf("line %d is selector %x", i, d.Selector)
+		}
+		if int(sel)+8 > len(gdt) {
+			if d.Valid {
+				t.Errorf("selector %x past the limit %x is valid", sel, sp.Gdtr.Limit)
+			}
+			continue
+		}
+		want, _ := target.DecodeDescriptor(sel, gdt[sel:min(int(sel)+16, len(gdt))])
+		if d != want {
+			t.Errorf("dg %x = %+v; the machine's GDT holds %+v", sel, d, want)
+		}
+	}
+	kc := as[commands.DescriptorList](t, "dg 10", s.run("dg 10")).Descriptors[0]
+	if !kc.Long || !kc.Present || kc.DPL != 0 || kc.TypeText() != "Code RE Ac" || kc.Selector != uint16(s.Regs(0).MustGet("cs")) {
+		t.Errorf("dg 10 = %+v", kc)
+	}
+	tss := as[commands.DescriptorList](t, "dg 40", s.run("dg @tr")).Descriptors[0]
+	kpcr, _, _, _ := s.Machine.ProcessorBlocks(0)
+	raw, _ := s.Machine.PeekVirtual(kpcr+8, 8)
+	if tss.TypeText() != "TSS64 Bs" || tss.Base != binary.LittleEndian.Uint64(raw) || tss.Limit != 0x67 {
+		t.Errorf("dg @tr = %+v; the KPCR's TssBase is %#x", tss, binary.LittleEndian.Uint64(raw))
+	}
+	for _, line := range []string{"dg", "dg 4", "dg 0 1000", "dg 10000", "dg (", "dg 10 20 30"} {
+		s.fail(line)
+	}
+}

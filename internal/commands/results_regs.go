@@ -42,11 +42,15 @@ type IDTInfo struct{ target.IDT }
 // CPUInfoList is !cpuinfo.
 type CPUInfoList struct{ CPUs []target.CPUInfo }
 
+// DescriptorList is dg.
+type DescriptorList struct{ Descriptors []target.Descriptor }
+
 // ResultName returns the result's JSON name.
-func (RegisterMask) ResultName() string  { return "register_mask" }
-func (MSRValue) ResultName() string      { return "msr" }
-func (PortValue) ResultName() string     { return "port" }
-func (ProcessorList) ResultName() string { return "processors" }
-func (PCRInfo) ResultName() string       { return "pcr" }
-func (IDTInfo) ResultName() string       { return "idt" }
-func (CPUInfoList) ResultName() string   { return "cpuinfo" }
+func (RegisterMask) ResultName() string   { return "register_mask" }
+func (MSRValue) ResultName() string       { return "msr" }
+func (PortValue) ResultName() string      { return "port" }
+func (ProcessorList) ResultName() string  { return "processors" }
+func (PCRInfo) ResultName() string        { return "pcr" }
+func (IDTInfo) ResultName() string        { return "idt" }
+func (CPUInfoList) ResultName() string    { return "cpuinfo" }
+func (DescriptorList) ResultName() string { return "descriptors" }

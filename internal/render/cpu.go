@@ -113,10 +113,35 @@ func cpuText(r *Text, res commands.Result) bool {
 			fmt.Fprintf(&b, "not available from the target: %s\n", safetext.Sanitize([]byte(strings.Join(missing, ", "))))
 		}
 		o.Printf("%s", b.String())
+	case commands.DescriptorList:
+		o.Printf("%s", DescriptorText(v))
 	default:
 		return false
 	}
 	return true
+}
+
+// DescriptorText is dg's table, in the layout of public KD transcripts.
+func DescriptorText(v commands.DescriptorList) string {
+	var b strings.Builder
+	b.WriteString("                                                    P Si Gr Pr Lo\n")
+	b.WriteString("Sel        Base              Limit          Type    l ze an es ng Flags\n")
+	b.WriteString("---- ----------------- ----------------- ---------- - -- -- -- -- --------\n")
+	pick := func(c bool, yes, no string) string {
+		if c {
+			return yes
+		}
+		return no
+	}
+	for _, d := range v.Descriptors {
+		if !d.Valid {
+			fmt.Fprintf(&b, "%04x <selector is past the GDT's limit>\n", d.Selector)
+			continue
+		}
+		fmt.Fprintf(&b, "%04x %s %s %-10s %d %s %s %s %s %08x\n", d.Selector, Addr(d.Base), Addr(d.Limit), d.TypeText(), d.DPL,
+			pick(d.Big, "Bg", "Nb"), pick(d.Granular, "Pg", "By"), pick(d.Present, "P ", "NP"), pick(d.Long, "Lo", "Nl"), d.Flags)
+	}
+	return b.String()
 }
 
 func cpuJSON(res commands.Result) (any, bool) {
@@ -162,6 +187,18 @@ func cpuJSON(res commands.Result) (any, bool) {
 			gates = append(gates, m)
 		}
 		return map[string]any{"base": Hex(v.Base), "limit": Hex(v.Limit), "gates": gates}, true
+	case commands.DescriptorList:
+		list := make([]any, 0, len(v.Descriptors))
+		for _, d := range v.Descriptors {
+			m := map[string]any{"selector": Hex(d.Selector), "valid": d.Valid}
+			if d.Valid {
+				m["base"], m["limit"], m["type"], m["type_text"] = Hex(d.Base), Hex(d.Limit), d.Type, d.TypeText()
+				m["system"], m["dpl"], m["present"], m["granular"] = d.System, d.DPL, d.Present, d.Granular
+				m["long"], m["big"], m["flags"] = d.Long, d.Big, Hex(d.Flags)
+			}
+			list = append(list, m)
+		}
+		return map[string]any{"descriptors": list}, true
 	case commands.CPUInfoList:
 		list := make([]any, 0, len(v.CPUs))
 		for _, c := range v.CPUs {

@@ -41,6 +41,11 @@ func sampleCPUResults() []commands.Result {
 			{Vector: 8, Handler: 0xfffff80036a01280, Selector: 0x10, Type: 0xe, IST: 1, Present: true, Symbol: "nt!KiDoubleFaultAbort", Stack: 0xfffff80040106000},
 		}}},
 		commands.IDTInfo{IDT: target.IDT{Base: 0x1000, Limit: 0xfff}},
+		commands.DescriptorList{Descriptors: []target.Descriptor{
+			{Selector: 0x10, Valid: true, Type: 0xB, Present: true, Long: true, Flags: 0x29b},
+			{Selector: 0x40, Valid: true, Base: 0xfffff80012354000, Limit: 0x67, Type: 0xB, System: true, Present: true, Flags: 0x8b},
+			{Selector: 0x58},
+		}},
 		commands.CPUInfoList{CPUs: []target.CPUInfo{
 			{Processor: 0, Vendor: "GenuineIntel", Family: 6, Model: 158, Stepping: 10, MHz: 3192, Microcode: 0xb400000000, APICBase: 0xfee00900, FeatureBits: 0xa3cd3ffe},
 			{Processor: 1, APICBase: 0xfee00800, Missing: []string{"_KPRCB (no type information for nt)"}},
@@ -63,7 +68,9 @@ func TestCPUText(t *testing.T) {
 		{sampleCPUResults()[7], []string{".  0  KPCR fffff800`12340000  Thread fffff800`12348000  nt!DbgBreakPointWithStatus (fffff800`36a01030)", "   2  cannot be read: the target refused \\x1b[31m"}},
 		{sampleCPUResults()[8], []string{"KPCR for Processor 1 at fffff80012350000:", "            IdtBase: fffff80012353000", "note: control space names thread fffff80012359000"}},
 		{sampleCPUResults()[9], []string{"Dumping IDT: fffff80012353000\n\n00:\tfffff80036a01200 nt!KiDivideErrorFault\n08:\tfffff80036a01280 nt!KiDoubleFaultAbort\tStack = 0xFFFFF80040106000"}},
-		{sampleCPUResults()[11], []string{" 0  6,158,10  GenuineIntel   3192  000000b400000000  00000000fee00900", "not available from the target: _KPRCB"}},
+		{sampleCPUResults()[11], []string{"0010 00000000`00000000 00000000`00000000 Code RE Ac 0 Nb By P  Lo 0000029b",
+			"0040 fffff800`12354000 00000000`00000067 TSS64 Bs   0 Nb By P  Nl 0000008b", "0058 <selector is past the GDT's limit>"}},
+		{sampleCPUResults()[12], []string{" 0  6,158,10  GenuineIntel   3192  000000b400000000  00000000fee00900", "not available from the target: _KPRCB"}},
 	} {
 		var s screen
 		(&Text{Out: &s}).Result(tc.res)
@@ -118,7 +125,14 @@ func TestCPUJSON(t *testing.T) {
 	if g := gates[1].(map[string]any); g["vector"] != float64(8) || g["ist"] != float64(1) || g["stack"] != "0xfffff80040106000" || g["symbol"] != "nt!KiDoubleFaultAbort" {
 		t.Errorf("gate 8: %v", g)
 	}
-	cpus := decode(all[11])["processors"].([]any)
+	ds := decode(all[11])["descriptors"].([]any)
+	if d := ds[1].(map[string]any); d["base"] != "0xfffff80012354000" || d["type_text"] != "TSS64 Bs" || d["system"] != true {
+		t.Errorf("dg: %v", d)
+	}
+	if d := ds[2].(map[string]any); d["valid"] != false || d["base"] != nil {
+		t.Errorf("dg past the limit: %v", d)
+	}
+	cpus := decode(all[12])["processors"].([]any)
 	if c := cpus[0].(map[string]any); c["vendor"] != "GenuineIntel" || c["model"] != float64(158) || c["microcode"] != "0xb400000000" {
 		t.Errorf("cpuinfo 0: %v", c)
 	}
