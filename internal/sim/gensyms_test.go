@@ -22,7 +22,8 @@ var genSyms = flag.Bool("gensyms", false, "rebuild testdata/symbols with clang a
 var dataSizes = map[string]uint64{
 	"nt!PsLoadedModuleList": 16, "nt!PsActiveProcessHead": 16, "nt!KdpDebuggerDataListHead": 16,
 	"nt!KeNumberProcessors": 4, "nt!NtBuildNumber": 4, "nt!CmNtCSDVersion": 4, "nt!KiBugCheckData": 40,
-	"nt!KdDebuggerDataBlock": 0x368, "nt!KiProcessorBlock": 512, "nt!KiInitialProcess": 64,
+	"nt!KdDebuggerDataBlock": 0x368, "nt!KiProcessorBlock": 512, "nt!KiInitialProcess": 0x600,
+	"nt!PsInitialSystemProcess": 8, "simdrv!SimDrvCrashRequest": 4,
 	"simdrv!SimDrvTickCount": 4, "simdrv!SimDrvAssertRequest": 4, "simdrv!SimDrvState": 4,
 }
 
@@ -36,7 +37,9 @@ var dataTypes = map[string]string{
 	"nt!KiBugCheckData":          "ULONG64 %s[5]",
 	"nt!KdDebuggerDataBlock":     "UCHAR %s[0x368]",
 	"nt!KiProcessorBlock":        "struct _KPRCB *%s[64]",
-	"nt!KiInitialProcess":        "KPROCESS %s",
+	"nt!KiInitialProcess":        "EPROCESS %s",
+	"nt!PsInitialSystemProcess":  "struct _EPROCESS *%s",
+	"simdrv!SimDrvCrashRequest":  "ULONG %s",
 	"simdrv!SimDrvTickCount":     "ULONG %s",
 	"simdrv!SimDrvAssertRequest": "ULONG %s",
 	"simdrv!SimDrvState":         "SIM_STATE %s",

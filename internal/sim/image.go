@@ -66,6 +66,7 @@ type image struct {
 	kdbg       uint64
 	dataList   uint64
 	modList    uint64
+	procs      []SimProcess // procs.go
 }
 
 // buildImage lays out a Windows 10 x64 machine, deterministically from seed.
@@ -101,22 +102,25 @@ func buildImage(cfg Config) *image {
 	for name, off := range map[string]uint64{
 		"PsLoadedModuleList": 0x0, "PsActiveProcessHead": 0x10, "KdpDebuggerDataListHead": 0x20,
 		"KeNumberProcessors": 0x30, "NtBuildNumber": 0x34, "CmNtCSDVersion": 0x38, "KiBugCheckData": 0x40,
-		"KdDebuggerDataBlock": 0x100, "KiProcessorBlock": 0x800, "KiInitialProcess": 0x1000,
+		"PsInitialSystemProcess": 0x70, "KdDebuggerDataBlock": 0x100, "KiProcessorBlock": 0x800, "KiInitialProcess": 0x1000,
 	} {
 		im.syms["nt!"+name] = d + off
 	}
 	im.syms["simdrv!SimDrvTickCount"] = drv.data()
 	im.syms["simdrv!SimDrvAssertRequest"] = drv.data() + 4
 	im.syms["simdrv!SimDrvState"] = drv.data() + 8
+	im.syms["simdrv!SimDrvCrashRequest"] = drv.data() + 12
 
 	code := map[*module]*asm{}
 	for _, md := range im.mods {
 		code[md] = newAsm(md.base+rvaText, im.syms)
 	}
 	assembleNT(code[nt])
+	retSites := assembleWaits(code[nt])
 	assembleHAL(code[hal])
 	assembleKdcom(code[kdcom])
 	assembleDriver(code[drv])
+	assembleDriverFault(code[drv])
 	for _, md := range im.mods {
 		im.syms[md.name+"!__ImageBase"] = md.base
 	}
@@ -138,6 +142,7 @@ func buildImage(cfg Config) *image {
 	for i := 0; i < cfg.Procs; i++ {
 		im.cpus = append(im.cpus, im.buildCPU(i, rng))
 	}
+	im.buildProcesses(cfg.Seed, retSites)
 	return im
 }
 

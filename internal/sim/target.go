@@ -72,6 +72,12 @@ func (m *Machine) tick(l *link) error {
 			}
 		}
 	}
+	if a := m.syms["simdrv!SimDrvCrashRequest"]; a != 0 {
+		if v, _ := mem.u32(a); v != 0 {
+			mem.put32(a, 0)
+			return m.driverBugCheck(l, 0)
+		}
+	}
 	if a := m.syms["simdrv!SimDrvAssertRequest"]; a != 0 {
 		if v, _ := mem.u32(a); v != 0 {
 			mem.put32(a, 0)
@@ -369,31 +375,10 @@ func (m *Machine) assertion(l *link) error {
 	return nil
 }
 
-// bugCheck is KeBugCheckEx(MANUALLY_INITIATED_CRASH): the banner goes out
-// as a DbgPrint, then the processor breaks in with DBG_STATUS_BUGCHECK_FIRST.
-// Continuing from that stop reboots the machine.
+// bugCheck is KeBugCheckEx(MANUALLY_INITIATED_CRASH), from the host's
+// CauseBugCheck (bugcheck.go).
 func (m *Machine) bugCheck(l *link, i int) error {
-	const code = 0xE2
-	m.im.vmem.put64(m.syms["nt!KiBugCheckData"], code)
-	text := fmt.Sprintf("\n*** Fatal System Error: 0x%08x\n                       (0x%016X,0x%016X,0x%016X,0x%016X)\n\n",
-		code, 0, 0, 0, 0)
-	if err := m.dbgPrint(l, i, []byte(text)); err != nil {
-		return err
-	}
-	c := m.im.cpus[i]
-	c.push(m.im.vmem, c.rip())
-	c.setReg(ctxRip, m.syms["nt!KeBugCheckEx"])
-	c.setReg(ctxRcx, code)
-	for n := 0; n < 64 && m.stop == nil; n++ {
-		if r, rc := c.step(m.im.vmem); r == stepBreak || r == stepFault {
-			m.enterStop(i, rc, c.rip())
-		}
-	}
-	if m.stop == nil {
-		m.enterStop(i, kdproto.StatusBreakpoint, c.rip())
-	}
-	m.stop.bugcheck = true
-	return nil
+	return m.raiseBugCheck(l, i, bugCheckManual, [4]uint64{}, "nt!KeBugCheckEx")
 }
 
 // switchProcessor makes processor i report a state change of its own.
