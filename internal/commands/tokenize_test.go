@@ -38,7 +38,7 @@ func TestTokenize(t *testing.T) {
 		{"u", "u", "", true},
 		{"q", "q", "", true},
 		{"g", "g", "", true},
-		{"!process 0 0", "!process", "0 0", false},
+		{"!vad 0 1", "!vad", "0 1", false},
 	}
 	for _, tt := range tests {
 		name, args, ok := tokenize(tt.line, names)

@@ -45,7 +45,9 @@ func (m *Machine) LastBugCheck() BugCheck {
 // raiseBugCheck makes processor i call fn (a function that ends in
 // nt!KeBugCheckEx) as if from an interrupt, with KiBugCheckData and the
 // banner for code and params, and stops at its break-in.
-func (m *Machine) raiseBugCheck(l *link, i int, code uint64, params [4]uint64, fn string) error {
+// A faulting instruction at skip (a 2-byte load the interpreter does not
+// model) is stepped over, as if its page fault had led to KeBugCheckEx.
+func (m *Machine) raiseBugCheck(l *link, i int, code uint64, params [4]uint64, fn string, skip uint64) error {
 	a := m.syms["nt!KiBugCheckData"]
 	m.im.vmem.put64(a, code)
 	for k, p := range params {
@@ -61,6 +63,9 @@ func (m *Machine) raiseBugCheck(l *link, i int, code uint64, params [4]uint64, f
 	c.setReg(ctxRip, m.syms[fn])
 	c.setReg(ctxRcx, code)
 	for n := 0; n < 64 && m.stop == nil; n++ {
+		if skip != 0 && c.rip() == skip {
+			c.setReg(ctxRip, skip+2)
+		}
 		if r, rc := c.step(m.im.vmem); r == stepBreak || r == stepFault {
 			m.enterStop(i, rc, c.rip())
 		}
@@ -77,7 +82,8 @@ func (m *Machine) raiseBugCheck(l *link, i int, code uint64, params [4]uint64, f
 func (m *Machine) driverBugCheck(l *link, i int) error {
 	c := m.im.cpus[i]
 	le.PutUint64(c.special[srCr8:], dispatchLevel)
-	site := m.syms["simdrv!SimDrvFaultRoutine"] + 8 // the instruction after the prologue
+	c.setReg(ctxRax, driverFaultAddress)
+	site := m.syms["simdrv!SimDrvFaultRoutine"] + 8 // mov eax,[rax], after the prologue
 	return m.raiseBugCheck(l, i, bugCheckDriverIrql, [4]uint64{driverFaultAddress, dispatchLevel, 0, site},
-		"simdrv!SimDrvFaultRoutine")
+		"simdrv!SimDrvFaultRoutine", site)
 }

@@ -378,7 +378,7 @@ func (m *Machine) assertion(l *link) error {
 // bugCheck is KeBugCheckEx(MANUALLY_INITIATED_CRASH), from the host's
 // CauseBugCheck (bugcheck.go).
 func (m *Machine) bugCheck(l *link, i int) error {
-	return m.raiseBugCheck(l, i, bugCheckManual, [4]uint64{}, "nt!KeBugCheckEx")
+	return m.raiseBugCheck(l, i, bugCheckManual, [4]uint64{}, "nt!KeBugCheckEx", 0)
 }
 
 // switchProcessor makes processor i report a state change of its own.

@@ -56,10 +56,12 @@ func assembleWaits(a *asm) map[string]uint64 {
 }
 
 // assembleDriverFault adds simdrv's faulting routine: what the timer
-// routine runs when simdrv!SimDrvCrashRequest is set (bugcheck.go).
+// routine runs when simdrv!SimDrvCrashRequest is set (bugcheck.go). Its
+// load through rax (mov eax,[rax], rax = 10h) is the faulting access.
 func assembleDriverFault(a *asm) {
 	a.fn("simdrv!SimDrvFaultRoutine")
 	a.prologue()
+	a.b(0x8B, 0x00) // mov eax,dword ptr [rax]
 	a.movEcx(bugCheckDriverIrql)
 	a.call("nt!KeBugCheckEx")
 	a.jmpSelf()

@@ -43,6 +43,9 @@ const DefaultFrames = 256
 type StackFrom struct {
 	RSP, RIP         uint64
 	HaveRSP, HaveRIP bool
+	// RBP starts the frame-pointer fallback (a saved thread's frame).
+	RBP     uint64
+	HaveRBP bool
 }
 
 // Stack walks the current processor's stack through the .pdata and
@@ -68,6 +71,9 @@ func (t *Target) Stack(ctx context.Context, from StackFrom, maxFrames int, param
 	}
 	if from.HaveRIP {
 		start.RIP = from.RIP
+	}
+	if from.HaveRBP {
+		start.GPR[unwind.RBP] = from.RBP
 	}
 	if maxFrames <= 0 {
 		maxFrames = DefaultFrames
