@@ -235,10 +235,10 @@ func WalkList(head uint64, max int, read8 func(addr uint64) (uint64, error)) ([]
 	var out []uint64
 	seen := map[uint64]bool{head: true}
 	e, err := read8(head)
-	for err == nil {
-		if e == head {
-			return out, nil
-		}
+	if err != nil {
+		return nil, err
+	}
+	for e != head {
 		if e&7 != 0 || e < 0xFFFF800000000000 {
 			return out, fmt.Errorf("%w: %s", errListEntry, hexAddr(e))
 		}
@@ -248,9 +248,13 @@ func WalkList(head uint64, max int, read8 func(addr uint64) (uint64, error)) ([]
 		if len(out) >= max {
 			return out, errListLong
 		}
+		next, err := read8(e)
+		if err != nil {
+			return out, err
+		}
 		seen[e] = true
 		out = append(out, e)
-		e, err = read8(e)
+		e = next
 	}
-	return out, err
+	return out, nil
 }
