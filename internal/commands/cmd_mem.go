@@ -44,21 +44,21 @@ var memCommands = []*Command{
 	{
 		Names: []string{"db"}, Group: groupData, Repeat: true,
 		Example: "db nt!KiSystemStartup L20",
-		Help: "Display memory as bytes with an ASCII column.\n\n\tdb [Address [L Count]]\n\tdb Address EndAddress\n\n" +
+		Help: "Display memory as bytes with an ASCII column.\n\n\tdb [Address [L Count]]\n\tdb Address EndAddress\n" + physSyntax("db") + "\n" +
 			"128 bytes by default; without an address the display continues after the previous one. " +
-			"Unreadable bytes show as ??.",
+			"Unreadable bytes show as ??." + physProse,
 		Run: func(ctx context.Context, e *Env, args string) (Result, error) { return cmdDump(ctx, e, "db", args) },
 	},
 	{
 		Names: []string{"dd"}, Group: groupData, Repeat: true,
 		Example: "dd @rsp",
-		Help:    "Display memory as 32-bit values.\n\n\tdd [Address [L Count]]\n\n32 values by default.",
+		Help:    "Display memory as 32-bit values.\n\n\tdd [Address [L Count]]\n" + physSyntax("dd") + "\n32 values by default." + physProse,
 		Run:     func(ctx context.Context, e *Env, args string) (Result, error) { return cmdDump(ctx, e, "dd", args) },
 	},
 	{
 		Names: []string{"dq"}, Group: groupData, Repeat: true,
 		Example: "dq nt L8",
-		Help:    "Display memory as 64-bit values.\n\n\tdq [Address [L Count]]\n\n16 values by default.",
+		Help:    "Display memory as 64-bit values.\n\n\tdq [Address [L Count]]\n" + physSyntax("dq") + "\n16 values by default." + physProse,
 		Run:     func(ctx context.Context, e *Env, args string) (Result, error) { return cmdDump(ctx, e, "dq", args) },
 	},
 	{
@@ -118,6 +118,11 @@ func cmdDump(ctx context.Context, e *Env, form, args string) (Result, error) {
 	}
 	f := dumpFormats[form]
 	line := strings.TrimSpace(form + " " + args)
+	if mode, rest, ok, err := physOption(line, args); err != nil {
+		return nil, err
+	} else if ok {
+		return physicalDisplay(ctx, e, form, line, rest, mode, f.size, f.deflt)
+	}
 	addr, n, err := displayRange(ctx, e, line, args, f.size, f.deflt)
 	if err != nil {
 		return nil, err

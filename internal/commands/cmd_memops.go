@@ -36,7 +36,8 @@ func init() {
 				"-b bytes (the default), -w words, -d dwords, -q qwords, -a an ASCII string, -u a UTF-16 string. Each match prints its address and " +
 				"the memory from there as db (-b, -a, -u), dw (-w), dc (-d) or dq (-q) shows it; matches are found at any byte offset. " +
 				"kd asks the target to search (DbgKdSearchMemoryApi), one request per match, and reads the range itself in 1 MiB reads when the " +
-				"target does not offer that. At most 4096 matches are listed. Ranges over 256 MiB need L?.",
+				"target does not offer that. At most 4096 matches are listed. Ranges over 256 MiB need L?. " +
+				"KD's flags beyond the type (-s, -r, -v, -[w]...) and its exact match layout are not public in full; kd's is its closest equivalent.",
 			Run: cmdSearch,
 		},
 		&Command{
@@ -44,7 +45,8 @@ func init() {
 			Example: "c nt L40 ffffd000`00000000",
 			Help: "Compare two ranges of memory.\n\n\tc Address L Count Address2\n\tc Address EndAddress Address2\n\n" +
 				"Each byte that differs prints as KD does: address and value in the first range, a dash, address and value in the second. " +
-				"Unreadable bytes show as ??. At most 4096 differences are listed; nothing is printed when the ranges match.",
+				"Unreadable bytes show as ??. At most 4096 differences are listed; nothing is printed when the ranges match. " +
+				"KD's documentation shows no sample of this output: the layout is kd's closest equivalent.",
 			Run: cmdCompare,
 		},
 		&Command{

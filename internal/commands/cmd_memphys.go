@@ -76,6 +76,57 @@ func physAddr(ctx context.Context, e *Env, s string) (uint64, error) {
 	return e.eval(ctx, strings.TrimPrefix(s, "#"))
 }
 
+// physOption takes a d* command's leading /p, /p[c], /p[uc] or /p[wc]
+// (physical addresses, with a caching mode); ok is false without one.
+func physOption(line, args string) (mode uint32, rest string, ok bool, err error) {
+	args = strings.TrimSpace(args)
+	if !strings.HasPrefix(args, "/") {
+		return 0, args, false, nil
+	}
+	opt, rest, _ := strings.Cut(args, " ")
+	switch strings.ToLower(opt) {
+	case "/p":
+		return kdproto.CacheDefault, rest, true, nil
+	case "/p[c]":
+		return kdproto.CacheCached, rest, true, nil
+	case "/p[uc]":
+		return kdproto.CacheUncached, rest, true, nil
+	case "/p[wc]":
+		return kdproto.CacheWriteCombined, rest, true, nil
+	}
+	return 0, "", false, syntaxErr(line, "unknown option %s (kd knows /p, /p[c], /p[uc] and /p[wc]; /c is not supported)", opt)
+}
+
+// physicalDisplay is a d* /p display: the range is physical, and the
+// display continues where the previous physical display ended.
+func physicalDisplay(ctx context.Context, e *Env, form, line, args string, mode uint32, size, deflt int) (Result, error) {
+	args = strings.TrimPrefix(strings.TrimSpace(args), "#")
+	r, err := parseRange(args, exprTarget{ctx, e.T})
+	if err != nil {
+		return nil, syntaxErr(line, "%v", err)
+	}
+	addr := e.dump.phys
+	if r.haveAddr {
+		addr = r.addr
+	}
+	n, err := r.length(size, addr)
+	if err != nil {
+		return nil, rangeErr(line, args, err)
+	}
+	if n == 0 {
+		n = uint64(deflt * size)
+	}
+	if n > maxDump {
+		return nil, rangeErr(line, args, fmt.Errorf("a display of 0x%x bytes is more than kd shows at once (0x%x)", n, maxDump))
+	}
+	data, ok, err := e.T.ReadPhysical(ctx, addr, int(n), mode)
+	if err != nil {
+		return nil, err
+	}
+	e.dump.phys = addr + n
+	return MemoryView{Form: form, Physical: true, Addr: addr, Data: data, OK: ok}, nil
+}
+
 func cmdPhysDisplay(ctx context.Context, e *Env, name, args string) (Result, error) {
 	if err := e.T.CheckStopped(); err != nil {
 		return nil, err
@@ -93,31 +144,7 @@ func cmdPhysDisplay(ctx context.Context, e *Env, name, args string) (Result, err
 	if len(fields) > 0 && strings.EqualFold(fields[0], "-m") {
 		fields = fields[1:]
 	}
-	rest := strings.TrimPrefix(strings.Join(fields, " "), "#")
-	r, err := parseRange(rest, exprTarget{ctx, e.T})
-	if err != nil {
-		return nil, syntaxErr(line, "%v", err)
-	}
-	addr := e.dump.phys
-	if r.haveAddr {
-		addr = r.addr
-	}
-	n, err := r.length(f.size, addr)
-	if err != nil {
-		return nil, rangeErr(line, rest, err)
-	}
-	if n == 0 {
-		n = uint64(f.deflt * f.size)
-	}
-	if n > maxDump {
-		return nil, rangeErr(line, rest, fmt.Errorf("a display of 0x%x bytes is more than kd shows at once (0x%x)", n, maxDump))
-	}
-	data, ok, err := e.T.ReadPhysical(ctx, addr, int(n), mode)
-	if err != nil {
-		return nil, err
-	}
-	e.dump.phys, e.dump.physForm = addr+n, name
-	return MemoryView{Form: name, Physical: true, Addr: addr, Data: data, OK: ok}, nil
+	return physicalDisplay(ctx, e, name, line, strings.Join(fields, " "), mode, f.size, f.deflt)
 }
 
 func cmdPhysEnter(ctx context.Context, e *Env, name string, size int, args string) (Result, error) {

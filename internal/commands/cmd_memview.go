@@ -42,9 +42,9 @@ var viewHelp = []struct{ name, summary, prose, example string }{
 	{"dw", "Display memory as 16-bit values.", "64 words by default, 8 to a line.", "dw nt L10"},
 	{"dW", "Display memory as 16-bit values with an ASCII column.", "64 words by default, 8 to a line. The W is upper case (dw has no ASCII column).", "dW nt L10"},
 	{"dc", "Display memory as 32-bit values with an ASCII column.", "32 values by default, 4 to a line.", "dc nt+4e L8"},
-	{"df", "Display memory as single-precision floats.", "16 numbers by default, 4 to a line, printed with 8 significant digits and a 3-digit exponent as KD does; 0 shows as 0.", "df @rsp L8"},
+	{"df", "Display memory as single-precision floats.", "16 numbers by default, 4 to a line, printed with 8 significant digits and a 3-digit exponent as KD's samples show; 0 shows as 0, infinities and NaNs as 1.#INF and 1.#QNAN. The spacing between numbers follows the samples, which may be trimmed.", "df @rsp L8"},
 	{"dD", "Display memory as double-precision floats.", "15 numbers by default, 3 to a line, with 12 significant digits. The D is upper case (dd shows 32-bit values).", "dD @rsp L6"},
-	{"dyb", "Display memory as bits and bytes.", "32 bytes by default, 4 to a line: each byte in binary (bit 7 first, under a 76543210 header) and then in hex.", "dyb nt L8"},
+	{"dyb", "Display memory as bits and bytes.", "32 bytes by default, 4 to a line: each byte in binary (bit 7 first, under a 76543210 header) and then in hex. KD's exact dyb layout is not in its documentation; this is kd's closest equivalent.", "dyb nt L8"},
 	{"da", "Display an ASCII string.", "Up to 48 characters a line, up to the first NUL or the end of the range (128 characters without a length, at most 0n65536). Characters outside printable ASCII show as a period.", "da nt+4e"},
 	{"du", "Display a UTF-16 string.", "Up to 48 characters a line, up to the first NUL or the end of the range (128 characters without a length, at most 0n65536). Control and formatting characters show as a period.", "du nt!NtBuildLab"},
 	{"dds", "Display 32-bit values with their symbols.", "One value a line, 32 by default, each followed by module!symbol+offset when it points into a module.", "dds @rsp L8"},
@@ -59,21 +59,35 @@ func init() {
 	var cmds []*Command
 	for _, h := range viewHelp {
 		form := h.name
+		syntax := "\t" + form + " [Address [L Count]]\n\t" + form + " Address EndAddress\n"
+		prose := h.prose + " Without an address the display continues after the previous one."
+		if f := viewForms[form]; !f.str && !f.sym && !f.ptr {
+			syntax += physSyntax(form)
+			prose += physProse
+		}
 		cmds = append(cmds, &Command{
 			Names: []string{form}, Group: groupData, Repeat: true, Example: h.example,
-			Help: h.summary + "\n\n\t" + form + " [Address [L Count]]\n\t" + form + " Address EndAddress\n\n" + h.prose +
-				" Without an address the display continues after the previous one.",
-			Run: func(ctx context.Context, e *Env, args string) (Result, error) { return cmdView(ctx, e, form, args) },
+			Help: h.summary + "\n\n" + syntax + "\n" + prose,
+			Run:  func(ctx context.Context, e *Env, args string) (Result, error) { return cmdView(ctx, e, form, args) },
 		})
 	}
 	cmds = append(cmds, &Command{
 		Names: []string{"dp"}, Group: groupData, Repeat: true, Example: "dp nt!PsLoadedModuleList L2",
-		Help: "Display memory as pointer-sized values.\n\n\tdp [Address [L Count]]\n\tdp Address EndAddress\n\n" +
-			"On an x64 target a pointer is 64 bits: dp shows what dq shows, 16 values by default.",
+		Help: "Display memory as pointer-sized values.\n\n\tdp [Address [L Count]]\n\tdp Address EndAddress\n" + physSyntax("dp") + "\n" +
+			"On an x64 target a pointer is 64 bits: dp shows what dq shows, 16 values by default." + physProse,
 		Run: func(ctx context.Context, e *Env, args string) (Result, error) { return cmdDump(ctx, e, "dp", args) },
 	})
 	addCommands(cmds...)
 }
+
+// physSyntax is the /p syntax line of a display form.
+func physSyntax(form string) string {
+	return "\t" + form + " /p[[c]|[uc]|[wc]] [PhysicalAddress [L Count]]\n"
+}
+
+// physProse explains /p in a display form's help.
+const physProse = " With /p the range is physical memory (read cached, uncached or write-combined with [c], [uc], [wc]); " +
+	"lines start with # and the physical address, and a /p display without an address continues after the previous physical one."
 
 // displayForm runs the display command form (d repeats the last one).
 func displayForm(ctx context.Context, e *Env, form, args string) (Result, error) {
@@ -121,8 +135,15 @@ func cmdView(ctx context.Context, e *Env, form, args string) (Result, error) {
 	}
 	f := viewForms[form]
 	line := strings.TrimSpace(form + " " + args)
-	deflt := f.deflt
-	addr, n, err := displayRange(ctx, e, line, args, f.size, deflt)
+	if mode, rest, ok, err := physOption(line, args); err != nil {
+		return nil, err
+	} else if ok {
+		if f.str || f.sym || f.ptr {
+			return nil, syntaxErr(line, "/p works with db dw dW dd dc dq dp df dD dyb")
+		}
+		return physicalDisplay(ctx, e, form, line, rest, mode, f.size, f.deflt)
+	}
+	addr, n, err := displayRange(ctx, e, line, args, f.size, f.deflt)
 	if err != nil {
 		return nil, err
 	}

@@ -267,6 +267,23 @@ func TestPhysicalMemory(t *testing.T) {
 			t.Fatalf("%s #%x: %d bytes, want the %d at %#x", tc.cmd, pa, len(v.Data), tc.n, va)
 		}
 	}
+	// d* /p reads the same physical memory, in the d* form's layout.
+	for _, form := range []string{"db", "dd", "dq", "dp", "dw", "dc", "df", "dD", "dyb"} {
+		line := fmt.Sprintf("%s /p[c] %x L4", form, pa)
+		v := as[commands.MemoryView](t, line, s.run(line))
+		if !v.Physical || v.Form != form || v.Addr != pa || !bytes.Equal(v.Data, s.Peek(va, len(v.Data))) || len(v.Data) == 0 {
+			t.Fatalf("%s: %+v", line, v)
+		}
+	}
+	if v := as[commands.MemoryView](t, "!db", s.run("!db")); v.Addr != pa+4 {
+		t.Fatalf("!db after dyb /p continues at %#x, want %#x", v.Addr, pa+4)
+	}
+	var se *commands.SyntaxError
+	for _, bad := range []string{"da /p 0", "dps /p 0", "db /c 4 0", "db /q 0"} {
+		if err := s.fail(bad); !errors.As(err, &se) {
+			t.Fatalf("%s: %v, want a syntax error", bad, err)
+		}
+	}
 	data := sim.BulkPoolBase + 0x7000
 	dpa, _ := s.Machine.Translate(data)
 	s.run(fmt.Sprintf("!eb #%x 11 22 33", dpa))

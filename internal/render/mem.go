@@ -78,8 +78,8 @@ type layout struct {
 var layouts = map[string]layout{
 	"db": {1, 16, true}, "!db": {1, 16, true},
 	"dw": {2, 8, false}, "!dw": {2, 8, false}, "dW": {2, 8, true},
-	"dc": {4, 4, true}, "!dc": {4, 4, true}, "!dd": {4, 4, false},
-	"dq": {8, 2, false}, "!dq": {8, 2, false}, "!dp": {8, 2, false},
+	"dc": {4, 4, true}, "!dc": {4, 4, true}, "dd": {4, 4, false}, "!dd": {4, 4, false},
+	"dq": {8, 2, false}, "!dq": {8, 2, false}, "dp": {8, 2, false}, "!dp": {8, 2, false},
 	"df": {4, 4, false}, "dD": {8, 3, false}, "dyb": {1, 4, false},
 	"dds": {4, 1, false}, "dps": {8, 1, false}, "dqs": {8, 1, false},
 	"ddp": {4, 1, false}, "dpp": {8, 1, false}, "dqp": {8, 1, false},
