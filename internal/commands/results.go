@@ -42,24 +42,6 @@ type MemoryDump struct {
 // Disassembly is u's listing.
 type Disassembly struct{ Lines []target.Location }
 
-// BreakpointInfo is one breakpoint with the symbol of its address.
-type BreakpointInfo struct {
-	target.Breakpoint
-	Symbol string
-}
-
-// BreakpointList is bl.
-type BreakpointList struct{ Breakpoints []BreakpointInfo }
-
-// BreakpointRedefined is bp at an address that has a breakpoint already.
-type BreakpointRedefined struct{ ID int }
-
-// BreakpointSet is a new breakpoint.
-type BreakpointSet struct {
-	ID   int
-	Addr uint64
-}
-
 // Evaluation is ? EXPR.
 type Evaluation struct{ Value uint64 }
 
@@ -100,19 +82,16 @@ type FileTransfer struct {
 }
 
 // ResultName returns the result's JSON name.
-func (RegisterDisplay) ResultName() string     { return "registers" }
-func (RegisterValues) ResultName() string      { return "register_values" }
-func (MemoryDump) ResultName() string          { return "memory" }
-func (Disassembly) ResultName() string         { return "disassembly" }
-func (BreakpointList) ResultName() string      { return "breakpoints" }
-func (BreakpointRedefined) ResultName() string { return "breakpoint_redefined" }
-func (BreakpointSet) ResultName() string       { return "breakpoint_set" }
-func (Evaluation) ResultName() string          { return "evaluation" }
-func (TargetInfo) ResultName() string          { return "vertarget" }
-func (VersionInfo) ResultName() string         { return "version" }
-func (Help) ResultName() string                { return "help" }
-func (Echo) ResultName() string                { return "echo" }
-func (LogOpened) ResultName() string           { return "log_opened" }
-func (LogClosed) ResultName() string           { return "log_closed" }
-func (Quit) ResultName() string                { return "quit" }
-func (FileTransfer) ResultName() string        { return "transfer" }
+func (RegisterDisplay) ResultName() string { return "registers" }
+func (RegisterValues) ResultName() string  { return "register_values" }
+func (MemoryDump) ResultName() string      { return "memory" }
+func (Disassembly) ResultName() string     { return "disassembly" }
+func (Evaluation) ResultName() string      { return "evaluation" }
+func (TargetInfo) ResultName() string      { return "vertarget" }
+func (VersionInfo) ResultName() string     { return "version" }
+func (Help) ResultName() string            { return "help" }
+func (Echo) ResultName() string            { return "echo" }
+func (LogOpened) ResultName() string       { return "log_opened" }
+func (LogClosed) ResultName() string       { return "log_closed" }
+func (Quit) ResultName() string            { return "quit" }
+func (FileTransfer) ResultName() string    { return "transfer" }

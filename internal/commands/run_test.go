@@ -192,7 +192,7 @@ func TestBreakpointCommands(t *testing.T) {
 		}
 	}
 	var se *commands.SyntaxError
-	for _, line := range []string{"bc a", "bc", "bc 1x", "bp", "bl x", "bp nosuch!x"} {
+	for _, line := range []string{"bc a", "bc", "bc 1x", "bp", "bl x", "bp (", "bc 3-1", "bp /p 1 nt"} {
 		if err := s.fail(line); !errors.As(err, &se) {
 			t.Errorf("%s = %v; want a syntax error", line, err)
 		}
@@ -308,7 +308,7 @@ func TestExecutionCommands(t *testing.T) {
 		}
 	}
 	var se *commands.SyntaxError
-	for _, line := range []string{"g 1", "t 1", "p 1", ".reboot now", ".restart x", "q x", "vertarget x", "version x", ".logclose x"} {
+	for _, line := range []string{"g (", "t 1 2", "p =", "pa", "tc 3", "gu x", ".reboot now", ".restart x", "q x", "vertarget x", "version x", ".logclose x"} {
 		if err := s.fail(line); !errors.As(err, &se) {
 			t.Errorf("%s = %v; want a syntax error", line, err)
 		}

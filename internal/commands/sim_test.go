@@ -81,7 +81,7 @@ func (s *session) fail(line string) error {
 }
 
 // as returns res as an R, failing the test when it is something else.
-func as[R commands.Result](t *testing.T, line string, res commands.Result) R {
+func as[R commands.Result](t testing.TB, line string, res commands.Result) R {
 	t.Helper()
 	v, ok := res.(R)
 	if !ok {

@@ -302,7 +302,12 @@ func (c *Console) onEvent(ev target.Event) {
 			return // kd is leaving: what it was doing was cut off, not failed
 		}
 		c.fail(ExitCommand)
-	case target.Stopped, target.Running:
+	case target.Stopped:
+		c.announced = false
+		c.r.Event(ev)
+		c.queueAction(e)
+		return
+	case target.Running:
 		c.announced = false
 	}
 	c.r.Event(ev)

@@ -139,6 +139,9 @@ func (j *JSON) Event(ev target.Event) {
 		}
 		if e.Breakpoint >= 0 {
 			o["breakpoint"] = e.Breakpoint
+			if e.Action != "" {
+				o["action"] = safetext.Sanitize([]byte(e.Action))
+			}
 		}
 		if e.Load != nil {
 			o["module"] = map[string]any{"path": e.Load.Path, "base": Hex(e.Load.Base)}
@@ -208,8 +211,10 @@ func stopReason(e target.Stopped) string {
 		return "processor_switch"
 	case e.BreakIn:
 		return "break_in"
-	case e.Step:
+	case e.Step && e.Breakpoint < 0:
 		return "step"
+	case e.Reached:
+		return "reached"
 	case e.Breakpoint >= 0:
 		return "breakpoint"
 	case e.Kind == target.StopException:
@@ -269,16 +274,6 @@ func resultData(res commands.Result) any {
 			lines[i] = location(l)
 		}
 		return map[string]any{"instructions": lines}
-	case commands.BreakpointList:
-		list := make([]any, 0, len(v.Breakpoints))
-		for _, b := range v.Breakpoints {
-			list = append(list, map[string]any{"id": b.ID, "address": Hex(b.Addr), "enabled": b.Enabled, "hits": b.Hits, "symbol": b.Symbol})
-		}
-		return map[string]any{"breakpoints": list}
-	case commands.BreakpointRedefined:
-		return map[string]any{"id": v.ID}
-	case commands.BreakpointSet:
-		return map[string]any{"id": v.ID, "address": Hex(v.Addr)}
 	case commands.Evaluation:
 		return map[string]any{"value": Hex(v.Value), "decimal": int64(v.Value)}
 	case commands.TargetInfo:

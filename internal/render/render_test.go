@@ -106,7 +106,7 @@ func sampleResults() []commands.Result {
 		commands.MemoryDump{Form: "db", Size: 1, PerLine: 16, Addr: 0xfffff8003aa0ff68, Data: []byte("0123456789abcdefXY"), OK: []bool{true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, false}},
 		commands.MemoryDump{Form: "dq", Size: 8, PerLine: 2, Addr: 0x1000, Data: make([]byte, 16), OK: make([]bool, 16)},
 		commands.Disassembly{Lines: []target.Location{loc, {Inst: target.Instruction{Addr: 0xfffff80036a01031, Bytes: []byte{0xc3}, Text: "ret", Len: 1, Valid: true}}}},
-		commands.BreakpointList{Breakpoints: []commands.BreakpointInfo{{Breakpoint: target.Breakpoint{ID: 0, Addr: 0xfffff80036a01030, Enabled: true, Hits: 2}, Symbol: "nt!DbgBreakPointWithStatus"}}},
+		commands.BreakpointList{Breakpoints: []commands.BreakpointInfo{{Breakpoint: target.Breakpoint{ID: 0, Addr: 0xfffff80036a01030, Enabled: true, Hits: 2, Passes: 1, InitialPasses: 1}, Symbol: "nt!DbgBreakPointWithStatus"}}},
 		commands.BreakpointRedefined{ID: 0},
 		commands.BreakpointSet{ID: 1, Addr: 0x1000},
 		commands.Evaluation{Value: 0xfffffffffffffff5},

@@ -258,10 +258,10 @@ func (r *Text) stopped(e target.Stopped) {
 }
 
 func (r *Text) exception(e target.Stopped) {
-	if e.Step && e.Code == kdproto.StatusSingleStep {
+	if e.Step && e.Code == kdproto.StatusSingleStep && e.Breakpoint < 0 || e.Reached {
 		return
 	}
-	if e.Code == kdproto.StatusBreakpoint && e.Breakpoint >= 0 && !e.BreakIn {
+	if e.Breakpoint >= 0 && !e.BreakIn {
 		r.Out.Printf("Breakpoint %d hit", e.Breakpoint)
 		return
 	}
@@ -342,13 +342,6 @@ func (r *Text) Result(res commands.Result) {
 		for _, l := range v.Lines {
 			r.location(l)
 		}
-	case commands.BreakpointList:
-		for _, b := range v.Breakpoints {
-			o.Printf("%2d e %s     0001 (0001) %s", b.ID, Addr(b.Addr), b.Symbol)
-		}
-	case commands.BreakpointRedefined:
-		o.Printf("breakpoint %d redefined", v.ID)
-	case commands.BreakpointSet:
 	case commands.Evaluation:
 		o.Printf("Evaluate expression: %d = %s", int64(v.Value), Addr(v.Value))
 	case commands.TargetInfo:

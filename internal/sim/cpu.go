@@ -58,6 +58,9 @@ type cpu struct {
 	kpcr    uint64
 	kprcb   uint64
 	thread  uint64
+	acc     [2]access // data accesses of the instruction being executed
+	nacc    int
+	rf      bool // resume flag: skip execution breakpoints for one instruction
 }
 
 func (c *cpu) reg(off int) uint64       { return le.Uint64(c.ctx[off:]) }
@@ -75,6 +78,7 @@ const (
 
 func (c *cpu) push(mem *memory, v uint64) bool {
 	sp := c.reg(ctxRsp) - 8
+	c.note(sp, 8, true)
 	if !mem.put64(sp, v) {
 		return false
 	}
@@ -84,6 +88,7 @@ func (c *cpu) push(mem *memory, v uint64) bool {
 
 func (c *cpu) pop(mem *memory) (uint64, bool) {
 	sp := c.reg(ctxRsp)
+	c.note(sp, 8, false)
 	v, ok := mem.u64(sp)
 	if ok {
 		c.setReg(ctxRsp, sp+8)
@@ -170,6 +175,7 @@ func (c *cpu) step(mem *memory) (stepResult, kdproto.Status) {
 		next(4)
 	case i[0] == 0xFF && need(6) && i[1] == 0x05:
 		a := rip + 6 + rel32(2)
+		c.note(a, 4, true) // a read-modify-write: the write covers the read
 		v, ok := mem.u32(a)
 		if !ok || !mem.put32(a, v+1) {
 			return stepFault, kdproto.StatusAccessViolation

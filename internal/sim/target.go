@@ -62,7 +62,7 @@ func (m *Machine) tick(l *link) error {
 	for i, c := range m.im.cpus {
 		c.msr[0x10] += tscPerTick
 		for n := 0; n < instrPerTick; n++ {
-			r, code := c.step(mem)
+			r, code := c.stepChecked(mem)
 			if r == stepHalt {
 				break
 			}
@@ -227,13 +227,17 @@ func (m *Machine) resume(trace bool) error {
 		}
 	}
 	m.stop = nil
+	c.rf = true // as iretq after a debug exception: no execution breakpoint at rip
 	if trace {
 		m.emit(Event{Kind: EventRun, Detail: "step"})
 		code := kdproto.StatusSingleStep
 		if !skipped {
-			if r, rc := c.step(mem); r == stepBreak || r == stepFault {
+			if r, rc := c.stepChecked(mem); r == stepBreak || r == stepFault {
 				code = rc
 			}
+		}
+		if code == kdproto.StatusSingleStep {
+			c.setDr6(dr6BS)
 		}
 		m.enterStop(st.cpu, code, c.rip())
 		m.stop.bugcheck = st.bugcheck

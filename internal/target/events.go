@@ -61,6 +61,12 @@ type Stopped struct {
 	Breakpoint  int  // id of the breakpoint hit, or -1
 	BreakIn     bool // the user broke in (CTRL+C, -b)
 	Step        bool // the stop ends a t or p
+	// Reached: the stop ends g ADDRESS or gu where it was meant to (only
+	// the location is shown).
+	Reached bool
+	// Action is the command string of the breakpoint hit ("" for none):
+	// the console runs it.
+	Action string
 	// Load is the module whose load stopped the target (StopModuleLoad).
 	Load *ModuleLoad
 	// Regs is the register context shown after a step (nil otherwise).

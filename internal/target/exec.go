@@ -6,8 +6,6 @@ import (
 	"fmt"
 
 	"github.com/gokd/kd/kdproto"
-
-	"golang.org/x/arch/x86/x86asm"
 )
 
 // Go resumes the target (g). A breakpoint at the current address is
@@ -17,51 +15,17 @@ func (t *Target) Go(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	s.plan = nil
 	return t.resume(ctx, s, false)
 }
 
 // Trace executes one instruction, stepping into calls (t).
-func (t *Target) Trace(ctx context.Context) error {
-	s, err := t.needStopped()
-	if err != nil {
-		return err
-	}
-	return t.resume(ctx, s, true)
-}
+func (t *Target) Trace(ctx context.Context) error { return t.Step(ctx, StepOptions{Count: 1}) }
 
 // StepOver executes one instruction, running a call to completion with a
 // temporary breakpoint after it (p).
 func (t *Target) StepOver(ctx context.Context) error {
-	s, err := t.needStopped()
-	if err != nil {
-		return err
-	}
-	regs, err := t.registers(ctx, s)
-	if err != nil {
-		return err
-	}
-	rip := regs.PC()
-	code, err := t.codeAt(ctx, s, rip)
-	if err != nil {
-		return err
-	}
-	inst, derr := x86asm.Decode(code, 64)
-	if derr != nil || inst.Op != x86asm.CALL {
-		return t.resume(ctx, s, true)
-	}
-	next := rip + uint64(inst.Len)
-	h, err := s.eng.WriteBreakPoint(ctx, s.cpu, next)
-	if err != nil {
-		return err
-	}
-	s.tempBP = &breakpoint{addr: next, handle: h, written: true}
-	if err := t.resume(ctx, s, false); err != nil {
-		return err
-	}
-	t.mu.Lock()
-	s.stepping = true
-	t.mu.Unlock()
-	return nil
+	return t.Step(ctx, StepOptions{Count: 1, Over: true})
 }
 
 // codeAt returns the instruction bytes at pc as the program sees them:
@@ -108,12 +72,29 @@ func (t *Target) resume(ctx context.Context, s *session, step bool) error {
 		s.continueAfterStep = !step
 		step = true
 	}
-	var err error
-	if step {
-		err = s.eng.Step(ctx)
-	} else {
-		err = s.eng.Go(ctx)
+	dr7, err := t.syncDebugRegisters(ctx, s)
+	if err != nil {
+		return err
 	}
+	if s.execHardwareAt(pc) {
+		// Step off an execution breakpoint with Dr7 clear; it comes
+		// back with the next Continue2.
+		dr7 = 0
+		if !step {
+			s.hwStepOff = true
+			s.continueAfterStep = true
+			step = true
+		}
+	}
+	status := kdproto.DbgContinue
+	if s.contStatus != 0 {
+		status, s.contStatus = s.contStatus, 0
+	}
+	c2 := kdproto.Continue2{Status: status, Dr7: dr7, SymbolStart: 1}
+	if step {
+		c2.TraceFlag = 1
+	}
+	err = s.eng.Continue2(ctx, c2)
 	if err != nil && s.eng.State() == kdproto.StateUnknown {
 		// No ACK and no word: the target may run. kd does not claim it
 		// is stopped (no prompt, CTRL+C sends the break-in byte); the
@@ -198,7 +179,10 @@ func (s *session) forget() {
 	s.mods = nil
 	s.bps = nil
 	s.contexts = nil
-	s.tempBP = nil
+	s.plan = nil
+	s.hwDirty = false
+	s.hwStepOff = false
+	s.contStatus = 0
 	s.reinsert = nil
 	s.continueAfterStep = false
 	s.mem.clear()

@@ -3,6 +3,7 @@ package target
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -52,10 +53,14 @@ type session struct {
 	breakinSent bool // CTRL+C (or -b) since the target last ran
 	stepping    bool // the target was resumed by t or p
 
-	tempBP            *breakpoint // p's breakpoint after a call
-	reinsert          *breakpoint // lifted to step off it; planted again at the next stop
-	continueAfterStep bool        // that step was for g: go on at once
-	switching         bool        // ~Ns: the next stop is the processor switch
+	plan              *plan          // a multi-stop command under way (p 5, pa, gu, g ADDR)
+	replant           bool           // kd's breakpoints came over from the last connection (.restart)
+	hwDirty           bool           // the hardware breakpoints changed since they were written
+	hwStepOff         bool           // stepping off an execution breakpoint with Dr7 clear
+	contStatus        kdproto.Status // the next Continue2's status (gh, gn); 0 = DBG_CONTINUE
+	reinsert          *breakpoint    // lifted to step off it; planted again at the next stop
+	continueAfterStep bool           // that step was for g: go on at once
+	switching         bool           // ~Ns: the next stop is the processor switch
 }
 
 // go runs f as one of the session's background goroutines.
@@ -255,11 +260,57 @@ func (t *Target) Handle(ctx context.Context, in Incoming) {
 }
 
 // Restart drops the engine and the link and connects again (.restart).
+//
+// The target keeps its memory across a restart, so kd keeps its
+// breakpoints: a stopped target has them lifted first, and at the first
+// stop of the new connection they are planted again (a kernel hands back
+// the same handle for an address that still has its int 3, so one left in
+// by a running target is taken over, not doubled).
 func (t *Target) Restart() error {
 	t.emit(Restarting{})
+	var keep []*breakpoint
+	if s := t.session(); s != nil {
+		keep = t.releaseBreakpoints(s)
+	}
 	t.Close()
 	t.dbgPrompt = nil
-	return t.open(t.cfg.BreakIn, t.cfg.BreakOnModuleLoad, true)
+	if err := t.open(t.cfg.BreakIn, t.cfg.BreakOnModuleLoad, true); err != nil {
+		return err
+	}
+	if s := t.session(); s != nil && len(keep) > 0 {
+		s.bps, s.replant, s.hwDirty = keep, true, true
+	}
+	return nil
+}
+
+// releaseBreakpoints lifts the planted breakpoints of a stopped target
+// before its connection is dropped and returns kd's list to carry over.
+func (t *Target) releaseBreakpoints(s *session) []*breakpoint {
+	t.mu.Lock()
+	live := s.stopped && !s.dead
+	t.mu.Unlock()
+	ctx, cancel := context.WithTimeout(s.ctx, 2*time.Second)
+	defer cancel()
+	for _, b := range s.bps {
+		if live && b.written {
+			_ = t.lift(ctx, s, b) // one that stays in is taken over at the replant
+		}
+		b.written, b.handle = false, 0
+	}
+	return s.bps
+}
+
+// replant puts the carried-over breakpoints back in at the first stop of
+// a new connection.
+func (t *Target) replant(ctx context.Context, s *session) {
+	s.replant = false
+	for _, b := range s.bps {
+		if b.enabled && !b.hw && !b.deferred {
+			if err := t.plant(ctx, s, b); err != nil {
+				t.emit(Failure{What: fmt.Sprintf("breakpoint %d", b.id), Err: err})
+			}
+		}
+	}
 }
 
 // reopenAfterReboot reconnects after the link dropped during .reboot.

@@ -140,16 +140,11 @@ func (t *Target) onStateChange(ctx context.Context, s *session, ev kdproto.Event
 	if !s.haveVersion && !t.connected(ctx, s) {
 		return
 	}
+	if s.replant {
+		t.replant(ctx, s)
+	}
 	if t.afterStep(ctx, s, sc, breakin) {
 		return
-	}
-	if s.tempBP != nil {
-		// p's breakpoint after a call: lift it; stopping there is the step.
-		_ = s.eng.RestoreBreakPoint(ctx, s.cpu, s.tempBP.handle)
-		if sc.PC == s.tempBP.addr && !breakin {
-			stepping = true
-		}
-		s.tempBP = nil
 	}
 	st := Stopped{
 		CPU: s.cpu, NProcs: s.nprocs, PC: sc.PC, Kind: StopOther,
@@ -166,26 +161,81 @@ func (t *Target) onStateChange(ctx context.Context, s *session, ev kdproto.Event
 		st.Kind = StopException
 		st.Code = sc.Exception.Code
 		st.FirstChance = sc.Exception.FirstChance != 0
-		if bp := s.breakpointAt(sc.PC); bp != nil && st.Code == kdproto.StatusBreakpoint {
-			st.Breakpoint = bp.id
+	}
+	t.liftTemps(ctx, s)
+	if st.Kind == StopException {
+		if bp := s.hitAt(sc, st.Code); bp != nil {
 			bp.hits++
+			if bp.passes > 1 && !breakin {
+				// Not yet: count the pass down and carry on.
+				bp.passes--
+				if t.carryOn(ctx, s, t.continueRun(ctx, s)) {
+					return
+				}
+			}
+			st.Breakpoint = bp.id
+			st.Action = bp.action
+			if bp.oneShot && !breakin {
+				if err := t.remove(ctx, s, bp); err != nil {
+					t.emit(Failure{What: "bp /1", Err: err})
+				}
+			}
+			s.plan = nil
+		}
+	}
+	if s.plan != nil {
+		if breakin || st.Kind != StopException {
+			s.plan = nil
+		} else if t.advance(ctx, s, &st, sc) {
+			return
 		}
 	}
 	if switching && !breakin {
 		st.Kind = StopSwitch
 	}
-	if stepping && st.Kind != StopSwitch {
-		if regs, err := t.registers(ctx, s); err == nil {
-			st.Regs = &regs
-			st.Location = t.location(ctx, s, regs.PC())
-		} else {
-			t.emit(Failure{What: "r", Err: err})
-			st.Location = t.location(ctx, s, sc.PC)
-		}
-	} else if st.Kind != StopSwitch {
-		st.Location = t.location(ctx, s, sc.PC)
+	if st.Kind != StopSwitch {
+		t.fillStop(ctx, s, &st)
 	}
 	t.emit(st)
+}
+
+// fillStop adds the location (and after a step the registers) to a stop.
+func (t *Target) fillStop(ctx context.Context, s *session, st *Stopped) {
+	if st.Step {
+		regs, err := t.registers(ctx, s)
+		if err == nil {
+			st.Regs = &regs
+			st.Location = t.location(ctx, s, regs.PC())
+			return
+		}
+		t.emit(Failure{What: "r", Err: err})
+	}
+	st.Location = t.location(ctx, s, st.PC)
+}
+
+// hitAt returns the breakpoint a stop hit: the enabled software one at
+// the stop address of a breakpoint exception, or the hardware one whose
+// Dr6 bit a single-step exception reports.
+func (s *session) hitAt(sc kdproto.StateChange, code kdproto.Status) *breakpoint {
+	switch code {
+	case kdproto.StatusBreakpoint:
+		if b := s.breakpointAt(sc.PC); b != nil && b.enabled {
+			return b
+		}
+	case kdproto.StatusSingleStep:
+		return s.hardwareHit(sc.AMD64Report().Dr6)
+	}
+	return nil
+}
+
+// continueRun lets the target go on after a breakpoint pass: the plan's
+// temporary breakpoints go back in when there is one.
+func (t *Target) continueRun(ctx context.Context, s *session) error {
+	if s.plan != nil && len(s.plan.temps) > 0 {
+		return t.goPlan(ctx, s)
+	}
+	s.plan = nil
+	return t.resume(ctx, s, false)
 }
 
 // afterStep finishes stepping off a breakpoint: the breakpoint goes back
@@ -193,14 +243,17 @@ func (t *Target) onStateChange(ctx context.Context, s *session, ev kdproto.Event
 // reports whether the stop was consumed.
 func (t *Target) afterStep(ctx context.Context, s *session, sc kdproto.StateChange, breakin bool) bool {
 	bp := s.reinsert
-	if bp == nil {
+	if bp == nil && !s.hwStepOff {
 		return false
 	}
 	s.reinsert = nil
-	if h, err := s.eng.WriteBreakPoint(ctx, s.cpu, bp.addr); err == nil {
-		bp.handle, bp.written = h, true
-	} else {
-		t.emit(Failure{What: "bp", Err: err})
+	s.hwStepOff = false
+	if bp != nil && bp.enabled {
+		if h, err := s.eng.WriteBreakPoint(ctx, s.cpu, bp.addr); err == nil {
+			bp.handle, bp.written = h, true
+		} else {
+			t.emit(Failure{What: "bp", Err: err})
+		}
 	}
 	cont := s.continueAfterStep
 	s.continueAfterStep = false
@@ -269,6 +322,7 @@ func (t *Target) connected(ctx context.Context, s *session) bool {
 // Otherwise it continues at once.
 func (t *Target) onModuleLoad(ctx context.Context, s *session, sc kdproto.StateChange, breakin bool) bool {
 	s.mods = nil // the module list changed
+	t.resolveDeferred(ctx, s)
 	ml := ModuleLoad{Path: safetext.Sanitize(sc.ImagePath()), Base: sc.LoadSymbols.BaseOfDll, Unload: sc.LoadSymbols.Unload}
 	if breakin || s.breakOnLoad && !sc.LoadSymbols.Unload {
 		s.breakOnLoad = false
