@@ -311,3 +311,25 @@ func TestRestartKeepsBreakpoints(t *testing.T) {
 		t.Fatalf("bc after .restart left %#x", b)
 	}
 }
+
+// CTRL+C ends a long step count: the target stops within a few steps
+// and takes commands.
+func TestInterruptSteps(t *testing.T) {
+	s := newSession(t, targettest.Options{})
+	s.run("t 0n100000")
+	first := targettest.Next[target.Stopped](s.Rig, nil) // the first step is shown while the others run
+	if !first.Step {
+		t.Fatalf("first stop %+v", first)
+	}
+	s.Target.Interrupt()
+	s.Pump("the target to be ready after CTRL+C", s.Target.Ready)
+	steps := targettest.Events[target.Stopped](s.Rig)
+	if n := len(steps); n >= 100000 {
+		t.Fatalf("%d stops: CTRL+C did not end the count", n)
+	}
+	// The target is stopped and steps again on request.
+	st := s.goStop("t")
+	if !st.Step {
+		t.Fatalf("t after the interrupted count: %+v", st)
+	}
+}

@@ -90,6 +90,7 @@ func (t *Target) Step(ctx context.Context, o StepOptions) error {
 			return err
 		}
 	}
+	s.planBreak.Store(false)
 	s.plan = p
 	return t.stepOnce(ctx, s)
 }
@@ -118,6 +119,7 @@ func (t *Target) GoTo(ctx context.Context, start *uint64, addrs []uint64) error 
 	for _, a := range addrs {
 		p.temps = append(p.temps, temp{addr: a})
 	}
+	s.planBreak.Store(false)
 	s.plan = p
 	return t.goPlan(ctx, s)
 }
@@ -142,6 +144,7 @@ func (t *Target) GoUp(ctx context.Context) error {
 		return ErrNoReturn
 	}
 	f := st.Frames[0]
+	s.planBreak.Store(false)
 	s.plan = &plan{kind: planGoUp, target: f.RetAddr, frameSP: f.ChildSP, temps: []temp{{addr: f.RetAddr}}, cpu: s.cpu}
 	return t.goPlan(ctx, s)
 }
@@ -269,6 +272,10 @@ func (p *plan) atTemp(pc uint64) bool {
 // target runs again); otherwise st is the command's last stop.
 func (t *Target) advance(ctx context.Context, s *session, st *Stopped, sc kdproto.StateChange) bool {
 	p := s.plan
+	if s.planBreak.Swap(false) {
+		s.plan = nil // CTRL+C
+		return false
+	}
 	step := st.Kind == StopException && st.Code == kdproto.StatusSingleStep
 	arrived := st.Kind == StopException && st.Code == kdproto.StatusBreakpoint && p.atTemp(sc.PC)
 	if arrived && st.CPU != p.cpu && (p.kind == planGoUp || p.overing) {

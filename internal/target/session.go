@@ -54,6 +54,7 @@ type session struct {
 	stepping    bool // the target was resumed by t or p
 
 	plan              *plan          // a multi-stop command under way (p 5, pa, gu, g ADDR)
+	planBreak         atomic.Bool    // CTRL+C while a plan was between two of its stops
 	replant           bool           // kd's breakpoints came over from the last connection (.restart)
 	hwDirty           bool           // the hardware breakpoints changed since they were written
 	hwStepOff         bool           // stepping off an execution breakpoint with Dr7 clear

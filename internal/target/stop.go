@@ -348,6 +348,9 @@ func (t *Target) Interrupt() bool {
 		return false
 	}
 	if s.stopped && !resync {
+		// A multi-step command (p 5, pa) may be between two stops: it
+		// ends at the next one.
+		s.planBreak.Store(true)
 		t.mu.Unlock()
 		return false
 	}
