@@ -93,7 +93,7 @@ func cmdProcessors(ctx context.Context, e *Env, args string) (Result, error) {
 
 // evalFirst evaluates the first expression of s and returns the rest.
 func (e *Env) evalFirst(ctx context.Context, s string) (uint64, string, error) {
-	return evalPrefix(s, exprTarget{ctx, e.T})
+	return evalPrefix(s, exprTarget{ctx, e})
 }
 
 // ParseOneArg checks that args is one expression and returns it (parsed

@@ -58,7 +58,7 @@ func (e *Env) fileRange(ctx context.Context, name, args string) (file string, ad
 	if file == "" || rest == "" {
 		return "", 0, 0, syntaxErr(line, "a file name and a range are expected: %s FileName Address L Count", name)
 	}
-	r, err := parseRange(rest, exprTarget{ctx, e.T})
+	r, err := parseRange(rest, exprTarget{ctx, e})
 	if err != nil {
 		return "", 0, 0, syntaxErr(line, "%v", err)
 	}

@@ -162,7 +162,7 @@ func parseProcessArgs(line, args string, eval exprPrefix) (processArgs, error) {
 }
 
 func (e *Env) prefixEval(ctx context.Context) exprPrefix {
-	return func(s string) (uint64, string, error) { return evalPrefix(s, exprTarget{ctx, e.T}) }
+	return func(s string) (uint64, string, error) { return evalPrefix(s, exprTarget{ctx, e}) }
 }
 
 func cmdProcess(ctx context.Context, e *Env, args string) (Result, error) {
@@ -293,7 +293,7 @@ func cmdBugcheck(ctx context.Context, e *Env, args string) (Result, error) {
 func cmdError(ctx context.Context, e *Env, args string) (Result, error) {
 	line := strings.TrimSpace("!error " + args)
 	v, flags, err := parseErrorArgs(line, args, func(s string) (uint64, string, error) {
-		return evalPrefix(s, exprTarget{ctx, e.T})
+		return evalPrefix(s, exprTarget{ctx, e})
 	})
 	if err != nil {
 		return nil, err

@@ -139,7 +139,7 @@ func cmdUnassemble(ctx context.Context, e *Env, args string) (Result, error) {
 	if err := e.T.CheckStopped(); err != nil {
 		return nil, err
 	}
-	r, err := parseRange(args, exprTarget{ctx, e.T})
+	r, err := parseRange(args, exprTarget{ctx, e})
 	if err != nil {
 		return nil, syntaxErr(strings.TrimSpace("u "+args), "%v", err)
 	}

@@ -67,7 +67,7 @@ func opRange(ctx context.Context, e *Env, line string, fields []string, minAfter
 	if err != nil {
 		return 0, 0, nil, syntaxErr(line, "%v", err)
 	}
-	r, err := parseRange(text, exprTarget{ctx, e.T})
+	r, err := parseRange(text, exprTarget{ctx, e})
 	if err != nil {
 		return 0, 0, nil, syntaxErr(line, "%v", err)
 	}

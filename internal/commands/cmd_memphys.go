@@ -101,7 +101,7 @@ func physOption(line, args string) (mode uint32, rest string, ok bool, err error
 // display continues where the previous physical display ended.
 func physicalDisplay(ctx context.Context, e *Env, form, line, args string, mode uint32, size, deflt int) (Result, error) {
 	args = strings.TrimPrefix(strings.TrimSpace(args), "#")
-	r, err := parseRange(args, exprTarget{ctx, e.T})
+	r, err := parseRange(args, exprTarget{ctx, e})
 	if err != nil {
 		return nil, syntaxErr(line, "%v", err)
 	}

@@ -100,7 +100,7 @@ func displayForm(ctx context.Context, e *Env, form, args string) (Result, error)
 // displayRange resolves a display's range: its start (after the previous
 // display when no address is given) and its length in bytes.
 func displayRange(ctx context.Context, e *Env, line, args string, size, deflt int) (uint64, int, error) {
-	r, err := parseRange(args, exprTarget{ctx, e.T})
+	r, err := parseRange(args, exprTarget{ctx, e})
 	if err != nil {
 		return 0, 0, syntaxErr(line, "%v", err)
 	}

@@ -16,9 +16,13 @@ var metaCommands = []*Command{
 	},
 	{
 		Names: []string{"?"}, Group: groupSession, Anytime: true,
-		Example: "? rip+0n16",
-		Help: "Evaluate an expression, or list the commands when given none.\n\n\t? Expression\n\t?\n\n" +
-			"Prints `Evaluate expression: DECIMAL = HEX`. Numbers are hex unless written 0n (decimal).",
+		Example: "? rip+0n16\n? poi(@rsp) and 0xfff\n? @$t0 == 0",
+		Help: "Evaluate a MASM expression, or list the commands when given none.\n\n\t? Expression\n\t?\n\n" +
+			"Prints `Evaluate expression: DECIMAL = HEX` (signed decimal, 64-bit hex). Numbers are in the default " +
+			"radix (16; see n) unless written 0x, 0n, 0t or 0y. Operators, from the tightest: unary - + not hi low " +
+			"by wo dwo qwo poi; * / mod %; + -; << >> >>>; = == != < > <= >=; and &; xor ^; or |. Registers may be " +
+			"written with @; pseudo-registers are $ip (or .), $ra, $csp, $retreg, $proc, $thread, $prcb, $pcr, " +
+			"$t0-$t19, $exp (the last ? value), $bpN, $ptrsize, $pagesize. See docs/expressions.md.",
 		Run: cmdEvaluate,
 	},
 	{
@@ -116,8 +120,11 @@ func cmdHelp(_ context.Context, e *Env, args string) (Result, error) {
 	}
 	cmd := e.Table.Find(args)
 	if cmd == nil {
-		cmd, _ = e.Table.Lookup(args)
-		if cmd.Group == "" {
+		// A glued spelling (~1s) names its command; a longer word that
+		// only starts with a one-letter command (nosuch) does not.
+		var rest string
+		cmd, rest = e.Table.Lookup(args)
+		if cmd.Group == "" || rest != "" && !strings.HasPrefix(args, "~") {
 			return nil, syntaxErr("help "+args, "no command %q; type help for the list", args)
 		}
 	}
@@ -137,6 +144,7 @@ func cmdEvaluate(ctx context.Context, e *Env, args string) (Result, error) {
 	if err != nil {
 		return nil, syntaxErr("? "+args, "%v", err)
 	}
+	e.x.lastExp = v
 	return Evaluation{Value: v}, nil
 }
 

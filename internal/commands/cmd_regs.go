@@ -152,8 +152,24 @@ func cmdRegisters(ctx context.Context, e *Env, args string) (Result, error) {
 	var out RegisterValues
 	for _, it := range items {
 		if strings.HasPrefix(it.Name, "$") {
-			return nil, &Error{Msg: fmt.Sprintf("%s: kd cannot read or set pseudo-register %s with r yet", line, it.Name),
-				Hints: []string{"use ? " + it.Name + " to read it"}}
+			// Pseudo-registers: $t0-$t19 can be set; any the evaluator
+			// knows can be shown.
+			if it.Assign {
+				v, err := e.eval(ctx, it.Value)
+				if err != nil {
+					return nil, syntaxErr(line, "%v", err)
+				}
+				if err := e.setPseudo(it.Name, v); err != nil {
+					return nil, &Error{Msg: line + ": " + err.Error(), Hints: []string{"$t0 to $t19 are the user pseudo-registers"}}
+				}
+				continue
+			}
+			v, err := e.eval(ctx, "@"+it.Name)
+			if err != nil {
+				return nil, syntaxErr(line, "%v", err)
+			}
+			out.Values = append(out.Values, target.RegValue{Name: it.Name, Value: v, Bits: 64})
+			continue
 		}
 		if !it.Assign {
 			v, err := e.T.ReadRegister(ctx, it.Name)

@@ -2,7 +2,6 @@ package commands
 
 import (
 	"context"
-	"strings"
 
 	"github.com/gokd/kd/internal/target"
 )
@@ -30,6 +29,7 @@ type Env struct {
 	Table *Commands
 	dump  dumpState
 	regs  regState
+	x     exprState // the evaluator's radix and pseudo-registers
 }
 
 // NewEnv returns an environment for running commands of table against t.
@@ -44,35 +44,3 @@ func (e *Env) Run(ctx context.Context, line string) (res Result, repeat bool, er
 	res, err = cmd.Run(ctx, e, args)
 	return res, cmd.Repeat, err
 }
-
-// exprEnv adapts the target to the expression evaluator.
-type exprTarget struct {
-	ctx context.Context
-	t   *target.Target
-}
-
-func (x exprTarget) register(name string) (uint64, bool, error) {
-	name = strings.ToLower(name)
-	if name == "$ip" {
-		name = "rip"
-	}
-	if !target.IsRegister(name) {
-		return 0, false, nil
-	}
-	v, err := x.t.ReadRegister(x.ctx, name)
-	if err != nil {
-		return 0, true, err
-	}
-	return v.Value, true, nil
-}
-
-func (x exprTarget) symbol(name string) (uint64, error) { return x.t.Resolve(x.ctx, name) }
-
-// eval evaluates an expression against the target.
-func (e *Env) eval(ctx context.Context, s string) (uint64, error) {
-	return evalExpr(s, exprTarget{ctx, e.T})
-}
-
-// Eval evaluates an expression against the target (for the console's
-// own use, e.g. fuzzing and tests).
-func (e *Env) Eval(ctx context.Context, s string) (uint64, error) { return e.eval(ctx, s) }

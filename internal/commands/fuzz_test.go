@@ -36,3 +36,28 @@ func TestDeepExpressionIsAnErrorNotACrash(t *testing.T) {
 		t.Fatalf("100-deep expression = %v, %v; want 1", v, err)
 	}
 }
+
+// FuzzExpr: parsing and evaluating any expression, in any radix, never
+// panics or hangs, and an expression that evaluates also evaluates the
+// same when wrapped in parentheses.
+func FuzzExpr(f *testing.F) {
+	for _, s := range []string{"1+2*3", "poi(1000)", "by(poi(@$t1))+wo(1002)", "-10>>>4", "0y101 xor 0t17", "1 or 2 and 3 xor 4",
+		"not 0 == 1", "hi(12345678) << 0n16 | low(87654321)", "nt!Foo+0x10", "@@masm(1+2)", "@@c++(1)", "3!=3", "4/0", "4 mod 0",
+		"fffff803`78806e40", "(((1)))", "$pby(1000)", ". - nt!Foo", "1`0000000000000000", "0x", "10h", "poi"} {
+		f.Add(s, uint8(16))
+	}
+	f.Fuzz(func(t *testing.T, s string, radix uint8) {
+		env := fakeEnv{base: []int{16, 10, 8}[int(radix)%3]}
+		v, err := evalExpr(s, env)
+		if err != nil || len(s) > maxExprLen-2 {
+			return
+		}
+		w, err := evalExpr("("+s+")", env)
+		if err != nil && strings.Contains(err.Error(), "nested more than") {
+			return // one level more than the limit
+		}
+		if err != nil || w != v {
+			t.Fatalf("(%s) = %#x, %v; %s alone = %#x", s, w, err, s, v)
+		}
+	})
+}

@@ -136,7 +136,7 @@ func TestRegisterErrors(t *testing.T) {
 			t.Errorf("%s = %v; want a %q caret error", tc.line, err, tc.kind)
 		}
 	}
-	for _, line := range []string{"r xmm0=1", "r st0=1", "r $t0=1", "r $t0"} {
+	for _, line := range []string{"r xmm0=1", "r st0=1", "r $ip=1", "r $t20=1"} {
 		var ce *commands.Error
 		if err := s.fail(line); !errors.As(err, &ce) {
 			t.Errorf("%s = %v; want a plain error with a hint", line, err)

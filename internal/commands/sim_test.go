@@ -35,6 +35,12 @@ func (h *host) CloseLog() (string, error) {
 	return p, nil
 }
 
+func (h *host) LogPath() string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.log
+}
+
 func (h *host) Quit()             { h.quit = true }
 func (h *host) KdVersion() string { return "kd test version" }
 

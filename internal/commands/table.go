@@ -200,6 +200,9 @@ func WriteCommandHelp(w io.Writer, c *Command) {
 	if p := c.Prose(); p != "" {
 		fmt.Fprintf(w, "%s\n", p)
 	}
+	if c.Repeat {
+		fmt.Fprintf(w, "ENTER on an empty line repeats it, continuing where it stopped.\n")
+	}
 	if c.Example != "" {
 		fmt.Fprintf(w, "Example:\n")
 		for _, l := range strings.Split(c.Example, "\n") {
@@ -215,8 +218,10 @@ func (t *Commands) WriteMarkdown(w io.Writer) {
 	fmt.Fprintln(w, "<!-- Generated from the command table in internal/commands; do not edit.")
 	fmt.Fprintln(w, "     Regenerate with: go test ./internal/commands -run TestCommandsDoc -update -->")
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Numbers are hexadecimal unless written `0n` (decimal) or `0x`; registers may be")
-	fmt.Fprintln(w, "written with or without `@`; several commands may share a line separated by `;`.")
+	fmt.Fprintln(w, "Arguments are MASM expressions (see [expressions.md](expressions.md)): numbers are")
+	fmt.Fprintln(w, "hexadecimal unless written `0n` (decimal), `0t` (octal), `0y` (binary) or `0x`, or the")
+	fmt.Fprintln(w, "default radix was changed with `n`; registers may be written with or without `@`;")
+	fmt.Fprintln(w, "several commands may share a line separated by `;`, and `$$` starts a comment.")
 	for _, g := range groupOrder {
 		fmt.Fprintf(w, "\n## %s\n", g)
 		for _, c := range t.list {

@@ -4,29 +4,49 @@ import (
 	"strings"
 )
 
-// Split splits a command line at the semicolons that are not
-// inside double quotes, dropping empty pieces and surrounding blanks.
+// Split splits a command line at the semicolons that are not inside
+// double quotes or a { } block, dropping empty pieces and surrounding
+// blanks. A piece that starts with $$ (but not the script forms $$< and
+// $$>) is a comment up to the next semicolon, quotes and all; a piece that
+// starts with * is a comment to the end of the line, semicolons and all.
+// Comments stay pieces (the $$ and * commands do nothing), so that a
+// script echoes them as KD does.
 func Split(line string) []string {
 	var out []string
-	quoted := false
-	start := 0
-	add := func(s string) {
-		if s = strings.TrimSpace(s); s != "" {
-			out = append(out, s)
+	i := 0
+	for i < len(line) {
+		for i < len(line) && (line[i] == ' ' || line[i] == '\t') {
+			i++
 		}
-	}
-	for i := 0; i < len(line); i++ {
-		switch line[i] {
-		case '"':
-			quoted = !quoted
-		case ';':
-			if !quoted {
-				add(line[start:i])
-				start = i + 1
+		if i == len(line) {
+			break
+		}
+		if line[i] == '*' {
+			out = append(out, strings.TrimSpace(line[i:]))
+			break
+		}
+		start := i
+		comment := strings.HasPrefix(line[i:], "$$") && !strings.HasPrefix(line[i:], "$$<") && !strings.HasPrefix(line[i:], "$$>")
+		quoted, braces := false, 0
+	scan:
+		for ; i < len(line); i++ {
+			switch c := line[i]; {
+			case c == ';' && (comment || !quoted && braces == 0):
+				break scan
+			case comment:
+			case c == '"':
+				quoted = !quoted
+			case c == '{' && !quoted:
+				braces++
+			case c == '}' && !quoted && braces > 0:
+				braces--
 			}
 		}
+		if p := strings.TrimSpace(line[start:i]); p != "" {
+			out = append(out, p)
+		}
+		i++ // the ;
 	}
-	add(line[start:])
 	return out
 }
 
@@ -35,7 +55,8 @@ func Split(line string) []string {
 // so KD's glued forms parse: "db@rsp" is db with "@rsp", "~1s" is ~s with
 // "1", ".reload/f" is .reload with "/f". Names longer than two letters that
 // end in a letter must be followed by a non-alphanumeric byte, so "helpme"
-// is not help. A processor prefix ("~1s") is rewritten to the ~s command.
+// is not help, and n (whose argument is a number) must not be followed by
+// a letter, so "nosuch" is unknown rather than n. A processor prefix ("~1s") is rewritten to the ~s command.
 // When nothing matches, name is the first word and ok is false.
 func tokenize(line string, names []string) (name, args string, ok bool) {
 	line = strings.TrimSpace(line)
@@ -66,6 +87,9 @@ func tokenize(line string, names []string) (name, args string, ok bool) {
 		}
 		if len(n) > 2 && isAlnum(n[len(n)-1]) && len(line) > len(n) && isAlnum(line[len(n)]) {
 			continue
+		}
+		if n == "n" && len(line) > 1 && isAlnum(line[1]) && !(line[1] >= '0' && line[1] <= '9') {
+			continue // n takes a decimal base: "nosuch" is not n
 		}
 		best = n
 	}

@@ -39,6 +39,17 @@ func TestTokenize(t *testing.T) {
 		{"q", "q", "", true},
 		{"g", "g", "", true},
 		{"!vad 0 1", "!vad", "0 1", false},
+		{"n", "n", "", true},
+		{"n 10", "n", "10", true},
+		{"n10", "n", "10", true},
+		{"nosuch", "nosuch", "", false},
+		{".formats 1c407e62", ".formats", "1c407e62", true},
+		{"?? 1", "??", "1", true},
+		{"??", "??", "", true},
+		{".if (1) { r }", ".if", "(1) { r }", true},
+		{"$$ comment", "$$", "comment", true},
+		{"$$comment", "$$", "comment", true},
+		{"* comment; r", "*", "comment; r", true},
 	}
 	for _, tt := range tests {
 		name, args, ok := tokenize(tt.line, names)
@@ -57,6 +68,19 @@ func TestSplitCommands(t *testing.T) {
 		{" r ;; db rsp ; ", []string{"r", "db rsp"}},
 		{`.echo "a;b"; q`, []string{`.echo "a;b"`, "q"}},
 		{"", nil},
+		{"$$ a comment", []string{"$$ a comment"}},
+		{"$$ a comment; r", []string{"$$ a comment", "r"}},
+		{`r; $$ it"s a comment; db rsp`, []string{"r", `$$ it"s a comment`, "db rsp"}},
+		{"r;$$x;g", []string{"r", "$$x", "g"}},
+		{"$$<script.txt; r", []string{"$$<script.txt", "r"}},
+		{"$$>a<script.txt 1", []string{"$$>a<script.txt 1"}},
+		{"r; * the rest; is a comment", []string{"r", "* the rest; is a comment"}},
+		{"* all of it", []string{"* all of it"}},
+		{"r rax*2", []string{"r rax*2"}},
+		{".if (1) { r; g }; db", []string{".if (1) { r; g }", "db"}},
+		{`.echo "{"; r`, []string{`.echo "{"`, "r"}},
+		{"}; r", []string{"}", "r"}},
+		{"{{{{", []string{"{{{{"}},
 	}
 	for _, tt := range tests {
 		if got := Split(tt.in); !reflect.DeepEqual(got, tt.want) {

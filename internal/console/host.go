@@ -18,6 +18,7 @@ func (h host) OpenLog(path string, appending bool) (string, error) {
 	return h.c.out.OpenLog(path, appending)
 }
 func (h host) CloseLog() (string, error) { return h.c.out.CloseLog() }
+func (h host) LogPath() string           { return h.c.out.LogPath() }
 func (h host) Quit()                     { h.c.finish() }
 func (h host) KdVersion() string         { return h.c.kdVersion() }
 

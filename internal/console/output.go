@@ -225,3 +225,11 @@ func (o *Output) LogPath() string {
 	defer o.mu.Unlock()
 	return o.logPath
 }
+
+// ClearScreen clears the terminal (.cls): the screen only, not the log.
+func (o *Output) ClearScreen() {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	_, _ = io.WriteString(o.out, "\x1b[H\x1b[2J")
+	o.targetOpen, o.boundCol = false, 0
+}

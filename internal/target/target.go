@@ -73,6 +73,7 @@ type Target struct {
 	syms      map[symKey]*modSyms // symbols of the images seen, kept across module list reads
 	symSearch SymbolSearch        // the symbol path
 	symNoisy  bool                // !sym noisy
+	last      lastEvent           // the last stop, for .lastevent
 
 	// Shared, guarded by mu.
 	mu         sync.Mutex
@@ -114,7 +115,10 @@ func (t *Target) post(ctx context.Context, gen int, v any) {
 	}
 }
 
-func (t *Target) emit(e Event) { t.cfg.Sink(e) }
+func (t *Target) emit(e Event) {
+	t.last.note(e, t.cfg.Now)
+	t.cfg.Sink(e)
+}
 
 // Open connects to the target and starts waiting for it. ctx bounds the
 // whole session: cancelling it ends every background operation.
