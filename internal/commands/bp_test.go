@@ -338,3 +338,38 @@ func TestInterruptSteps(t *testing.T) {
 		t.Fatalf("t after the interrupted count: %+v", st)
 	}
 }
+
+// .restart while the target runs: its int 3s stay planted, kd keeps its
+// list and takes them over at the next stop (the kernel hands back the
+// same handle for an address it has a breakpoint at), so that bc takes
+// them out for good.
+func TestRestartWhileRunningKeepsListAndTarget(t *testing.T) {
+	s := newSession(t, targettest.Options{})
+	idle := s.Sym("hal!HalProcessorIdle")
+	orig := s.Peek(idle, 1)[0]
+	s.run("bp hal!HalProcessorIdle")
+	s.run("bd 0")
+	s.run("bp simdrv!SimDrvTimerRoutine")
+	s.run("g")
+	s.WaitSim("api", "Continue2", 1)
+	if b := s.Peek(s.Sym("simdrv!SimDrvTimerRoutine"), 1)[0]; b != 0xCC {
+		t.Fatalf("breakpoint 1 not planted while running: %#x", b)
+	}
+	s.run(".restart")
+	targettest.Next[target.Restarting](s.Rig, nil)
+	st := s.Stop() // the running target hits breakpoint 1
+	if st.Breakpoint != 1 {
+		t.Fatalf("after .restart: %+v; want breakpoint 1 hit", st)
+	}
+	bl := s.bl()
+	if len(bl) != 2 || bl[0].Enabled || !bl[1].Enabled {
+		t.Fatalf("bl after .restart: %+v", bl)
+	}
+	if b := s.Peek(idle, 1)[0]; b != orig {
+		t.Fatalf("the disabled breakpoint is planted after .restart: %#x", b)
+	}
+	s.run("bc *")
+	if b := s.Peek(st.PC, 1)[0]; b == 0xCC {
+		t.Fatal("bc after .restart left the int 3 of the running target in")
+	}
+}

@@ -77,9 +77,9 @@ func (t *Target) resume(ctx context.Context, s *session, step bool) error {
 		return err
 	}
 	if s.execHardwareAt(pc) {
-		// Step off an execution breakpoint with Dr7 clear; it comes
-		// back with the next Continue2.
-		dr7 = 0
+		// Step off an execution breakpoint with its Dr7 bits clear; it
+		// comes back with the next Continue2.
+		dr7 = s.dr7Without(pc)
 		if !step {
 			s.hwStepOff = true
 			s.continueAfterStep = true

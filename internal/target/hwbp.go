@@ -117,3 +117,15 @@ func (s *session) execHardwareAt(pc uint64) bool {
 	}
 	return false
 }
+
+// dr7Without returns Dr7 with the execution breakpoints at pc disabled
+// (the others, data breakpoints included, stay armed for the step).
+func (s *session) dr7Without(pc uint64) uint64 {
+	v := s.dr7()
+	for _, b := range s.bps {
+		if b.hw && b.enabled && b.access == 'e' && b.addr == pc && b.slot < MaxHardwareBreakpoints {
+			v &^= 3 << (2 * b.slot)
+		}
+	}
+	return v
+}
