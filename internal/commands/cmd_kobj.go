@@ -46,10 +46,11 @@ var kobjCommands = []*Command{
 	{
 		Names: []string{".thread"}, Group: groupKernel,
 		Example: ".thread ffffc000`12409000",
-		Help: "Show where a thread's saved context would start a stack walk.\n\n\t.thread [Address]\n\n" +
-			"kd does not switch the register context: .thread ADDR shows the thread's saved rip, rsp and rbp " +
-			"(from the KSWITCH_FRAME at KTHREAD.KernelStack) and its stack, as k would after KD's .thread; use " +
-			"k = rsp rip with those values to walk it again. .thread alone shows the current thread.",
+		Help: "Set the implicit thread: k walks that thread's stack until the target runs again.\n\n\t.thread [Address]\n\n" +
+			"Address is an ETHREAD that is not running; its saved rip, rsp and rbp come from the KSWITCH_FRAME at " +
+			"KTHREAD.KernelStack and k starts from them, with KD's \"Stack trace for last set context\" line. " +
+			".thread alone (or -1) goes back to the current thread. Unlike KD, kd changes only k's starting point: " +
+			"r still shows the processor's registers.",
 		Run: cmdDotThread,
 	},
 	{
@@ -232,6 +233,22 @@ func cmdThread(ctx context.Context, e *Env, args string) (Result, error) {
 	return ThreadDump{ThreadDetail: d, Flags: a.Flags}, nil
 }
 
+// implicitThread is the thread .thread set: k walks its saved context
+// until the target runs again.
+type implicitThread struct {
+	addr uint64
+	stop uint64 // Target.StopID when it was set
+}
+
+// implicit returns the implicit thread when it is set for this stop.
+func (e *Env) implicit() (uint64, bool) {
+	if e.thread.addr == 0 || e.thread.stop != e.T.StopID() {
+		e.thread = implicitThread{}
+		return 0, false
+	}
+	return e.thread.addr, true
+}
+
 func cmdDotThread(ctx context.Context, e *Env, args string) (Result, error) {
 	line := strings.TrimSpace(".thread " + args)
 	a, err := parseThreadArgs(line, args, e.prefixEval(ctx))
@@ -243,6 +260,7 @@ func cmdDotThread(ctx context.Context, e *Env, args string) (Result, error) {
 		if err != nil {
 			return nil, err
 		}
+		e.thread = implicitThread{}
 		return ThreadContext{Thread: d.Thread.Addr, Current: true}, nil
 	}
 	from, th, err := e.T.ThreadStackFrom(ctx, a.Addr)
@@ -250,13 +268,11 @@ func cmdDotThread(ctx context.Context, e *Env, args string) (Result, error) {
 		return nil, err
 	}
 	if th.Current {
+		e.thread = implicitThread{}
 		return ThreadContext{Thread: th.Addr, Current: true}, nil
 	}
-	st, err := e.T.Stack(ctx, from, 0, false)
-	if err != nil {
-		return nil, err
-	}
-	return ThreadContext{Thread: th.Addr, RSP: from.RSP, RIP: from.RIP, RBP: from.RBP, Stack: st}, nil
+	e.thread = implicitThread{addr: th.Addr, stop: e.T.StopID()}
+	return ThreadContext{Thread: th.Addr, RSP: from.RSP, RIP: from.RIP, RBP: from.RBP}, nil
 }
 
 func cmdIrql(ctx context.Context, e *Env, args string) (Result, error) {

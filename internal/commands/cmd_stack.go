@@ -114,6 +114,15 @@ func cmdStack(ctx context.Context, e *Env, name, args string) (Result, error) {
 	default:
 		return nil, syntaxErr(line, "too many arguments")
 	}
+	if !from.HaveRSP {
+		if th, ok := e.implicit(); ok {
+			f, _, err := e.T.ThreadStackFrom(ctx, th)
+			if err != nil {
+				return nil, err
+			}
+			from, res.Context = f, true
+		}
+	}
 	st, err := e.T.Stack(ctx, from, count, res.Params)
 	if err != nil {
 		return nil, err

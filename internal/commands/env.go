@@ -30,6 +30,8 @@ type Env struct {
 	dump  dumpState
 	regs  regState
 	x     exprState // the evaluator's radix and pseudo-registers
+	// thread is the implicit thread .thread set, for k at the same stop.
+	thread implicitThread
 }
 
 // NewEnv returns an environment for running commands of table against t.

@@ -160,7 +160,28 @@ func TestThreadCommands(t *testing.T) {
 	if tc.RSP != th.KernelStack+0x40 || funcOf(s.Target.Symbolize(s.Ctx, tc.RIP)) != "nt!KiSwapContext" {
 		t.Errorf(".thread: rsp %#x rip %#x", tc.RSP, tc.RIP)
 	}
-	checkStack(t, ".thread", &tc.Stack, th.Frames)
+	k := as[commands.StackTrace](t, "k", s.run("k"))
+	if !k.Context {
+		t.Error("k after .thread does not say it walks the set context")
+	}
+	checkStack(t, "k after .thread", &k.Stack, th.Frames)
+	if kk := as[commands.StackTrace](t, "k = ", s.run(fmt.Sprintf("k = %x %x 10", tc.RSP, tc.RIP))); kk.Context {
+		t.Error("k = rsp rip walked the implicit thread")
+	}
+	s.run(".thread")
+	if k := as[commands.StackTrace](t, "k", s.run("k")); k.Context || funcOf(k.Frames[0].CallSite) != "nt!DbgBreakPointWithStatus" {
+		t.Errorf("k after .thread alone: %+v", k)
+	}
+	// The implicit thread ends when the target runs.
+	s.run(fmt.Sprintf(".thread %x", th.Addr))
+	s.run("g")
+	if err := s.Target.Interrupt(); !err {
+		t.Fatal("break-in not sent")
+	}
+	s.Stop()
+	if k := as[commands.StackTrace](t, "k", s.run("k")); k.Context {
+		t.Error("k after g and a new stop still walks the implicit thread")
+	}
 	var se *commands.SyntaxError
 	for _, line := range []string{"!thread -p", "!thread 1 2 3", ".thread zz"} {
 		if err := s.fail(line); !errors.As(err, &se) {

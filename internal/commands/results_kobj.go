@@ -17,12 +17,12 @@ type ThreadDump struct {
 	Flags uint64
 }
 
-// ThreadContext is .thread: a thread's saved registers and its stack.
+// ThreadContext is .thread: the implicit thread and the registers its
+// switch frame saved.
 type ThreadContext struct {
 	Thread        uint64
 	Current       bool // the current thread: the registers are the processor's
 	RSP, RIP, RBP uint64
-	Stack         target.Stack
 }
 
 // IrqlInfo is !irql.

@@ -27,6 +27,8 @@ type StackTrace struct {
 	Args    bool // kb, kv
 	Verbose bool // kv: how each frame was found
 	Params  bool // kp
+	// Context: the walk started from the implicit thread .thread set.
+	Context bool
 }
 
 // ResultName returns the result's JSON name.

@@ -65,13 +65,7 @@ func kobjText(r *Text, res commands.Result) bool {
 		threadText(&b, v.Thread, "", true)
 		o.Printf("%s", strings.TrimSuffix(b.String(), "\n"))
 	case commands.ThreadContext:
-		if v.Current {
-			o.Printf("Thread %s is the current thread of this processor: k walks it from the registers", Addr(v.Thread))
-			return true
-		}
-		o.Printf("Thread %s saved context: rip=%016x rsp=%016x rbp=%016x", Addr(v.Thread), v.RIP, v.RSP, v.RBP)
-		o.Printf("(kd does not switch k's context: k = %x %x walks it again)", v.RSP, v.RIP)
-		o.Printf("%s", StackText(commands.StackTrace{Stack: v.Stack}))
+		o.Printf("Implicit thread is now %s", Addr(v.Thread))
 	case commands.IrqlInfo:
 		name := irqlNames[v.Irql]
 		if name == "" {

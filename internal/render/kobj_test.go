@@ -30,7 +30,7 @@ func sampleKobjResults() []commands.Result {
 		commands.ProcessDump{ProcessList: target.ProcessList{Processes: []target.Process{sys, p}, Stopped: "the list loops back on itself",
 			Note: "no type information for nt"}, Flags: 7, All: true},
 		commands.ThreadDump{ThreadDetail: target.ThreadDetail{Thread: th}, Flags: 6},
-		commands.ThreadContext{Thread: th.Addr, RIP: 0xfffff80010a0127d, RSP: 0xfffff800162dfee0, RBP: 0xfffff800162dff00, Stack: st},
+		commands.ThreadContext{Thread: th.Addr, RIP: 0xfffff80010a0127d, RSP: 0xfffff800162dfee0, RBP: 0xfffff800162dff00},
 		commands.IrqlInfo{Processor: 0, Irql: 2},
 		commands.BugCheckInfo{BugCheck: bc},
 		commands.NoBugCheck{Addr: bc.Addr},

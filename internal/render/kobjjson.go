@@ -30,7 +30,6 @@ func kobjJSON(res commands.Result) (any, bool) {
 		o := map[string]any{"thread": Hex(v.Thread), "current": v.Current}
 		if !v.Current {
 			o["rip"], o["rsp"], o["rbp"] = Hex(v.RIP), Hex(v.RSP), Hex(v.RBP)
-			o["stack"] = stackJSON(commands.StackTrace{Stack: v.Stack})
 		}
 		return o, true
 	case commands.IrqlInfo:

@@ -11,6 +11,9 @@ import (
 // StackText is k's listing in KD's columns.
 func StackText(v commands.StackTrace) string {
 	var b strings.Builder
+	if v.Context {
+		b.WriteString("  *** Stack trace for last set context - .thread/.cxr resets it\n")
+	}
 	if v.Numbers {
 		b.WriteString(" # ")
 	}
@@ -89,6 +92,9 @@ func stackJSON(v commands.StackTrace) map[string]any {
 		frames = append(frames, o)
 	}
 	o := map[string]any{"frames": frames}
+	if v.Context {
+		o["context"] = "thread"
+	}
 	if v.Stopped != "" {
 		o["stopped"] = v.Stopped
 	}

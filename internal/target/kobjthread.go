@@ -213,3 +213,14 @@ func le64(b []byte) uint64 {
 	return uint64(x[0]) | uint64(x[1])<<8 | uint64(x[2])<<16 | uint64(x[3])<<24 |
 		uint64(x[4])<<32 | uint64(x[5])<<40 | uint64(x[6])<<48 | uint64(x[7])<<56
 }
+
+// StopID identifies the current stop: it changes whenever the target
+// stops again or reconnects, so that state tied to one stop (.thread's
+// implicit thread) can tell it is stale. It is 0 while the target runs.
+func (t *Target) StopID() uint64 {
+	s, err := t.needStopped()
+	if err != nil {
+		return 0
+	}
+	return uint64(s.gen)<<40 | s.stops
+}

@@ -41,8 +41,9 @@ type session struct {
 	noSearchAPI   bool // the target refused DbgKdSearchMemoryApi: search by reads
 	noFillAPI     bool // the target refused DbgKdFillMemoryApi: fill by writes
 
-	stopped     bool // guarded by Target.mu for readers outside the runner
-	dead        bool // the link failed
+	stopped     bool   // guarded by Target.mu for readers outside the runner
+	stops       uint64 // stops seen on this connection (StopID)
+	dead        bool   // the link failed
 	last        kdproto.StateChange
 	cpu         uint16
 	nprocs      uint32

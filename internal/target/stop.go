@@ -119,6 +119,7 @@ func (t *Target) onStateChange(ctx context.Context, s *session, ev kdproto.Event
 	s.eng.SetState(kdproto.StateStopped)
 	t.mu.Lock()
 	s.stopped = true
+	s.stops++
 	s.last = sc
 	s.cpu = sc.Processor
 	if sc.NumberProcessors > 0 && sc.NumberProcessors != 0xFFFFFFFF {
