@@ -4,7 +4,10 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"slices"
 	"strings"
+
+	"github.com/gokd/kd/internal/target"
 )
 
 // viewForm is one display form beyond db/dd/dq.
@@ -174,6 +177,9 @@ func cmdView(ctx context.Context, e *Env, form, args string) (Result, error) {
 			v.Symbols = append(v.Symbols, name)
 		}
 	case f.ptr:
+		if err := prefetchPointees(ctx, e, data, ok, f.size); err != nil {
+			return nil, err
+		}
 		for i := 0; i+f.size <= len(data); i += f.size {
 			var p Pointee
 			if allTrue(ok[i : i+f.size]) {
@@ -190,6 +196,40 @@ func cmdView(ctx context.Context, e *Env, form, args string) (Result, error) {
 	}
 	e.dump.form, e.dump.next, e.dump.have = form, next, true
 	return v, nil
+}
+
+// pointeeGap is the widest gap between two pointers' targets that one
+// read covers: a request costs about this many bytes of packet headers
+// and acknowledgements on the wire, so reading the gap is cheaper than a
+// second request. (The cache never widens a read on its own.)
+const pointeeGap = 128
+
+// prefetchPointees reads the pointers' targets in as few requests as
+// pays: targets sorted by address, close ones (pointeeGap) read together,
+// so that ddp/dqp over a table of pointers into one structure cost one
+// request rather than one per line.
+func prefetchPointees(ctx context.Context, e *Env, data []byte, ok []bool, size int) error {
+	var ps []uint64
+	for i := 0; i+size <= len(data); i += size {
+		if p := element(data[i:], size); allTrue(ok[i:i+size]) && p+uint64(size) > p {
+			ps = append(ps, p)
+		}
+	}
+	slices.Sort(ps)
+	for i := 0; i < len(ps); {
+		lo, hi := ps[i], ps[i]+uint64(size)
+		j := i + 1
+		for ; j < len(ps) && ps[j] <= hi+pointeeGap && ps[j]+uint64(size) > ps[j] && ps[j]+uint64(size)-lo <= target.MemoryChunk; j++ {
+			hi = max(hi, ps[j]+uint64(size))
+		}
+		if j-i > 1 {
+			if _, _, err := e.T.ReadMemory(ctx, lo, int(hi-lo)); err != nil {
+				return err
+			}
+		}
+		i = j
+	}
+	return nil
 }
 
 // cutString ends a da/du string at its first NUL (not included) or its

@@ -366,6 +366,17 @@ func TestSearchFillWithoutTargetAPIs(t *testing.T) {
 			t.Fatalf("hit %d at %#x, want %#x", i, h.Addr, area+planted[i])
 		}
 	}
+	// As through the API: a match that ends past the range is not one.
+	res = as[commands.SearchResult](t, "s -a", s.run(`s -a `+hexAddr(area)+` L fffd "KDSIM!"`))
+	if len(res.Hits) != 3 {
+		t.Fatalf("s -a L fffd by reads: %d matches, want 3", len(res.Hits))
+	}
+	s.run("eb " + hexAddr(area+0x10) + " 0") // empties the cache and the first match
+	reads = s.Reads()
+	res = as[commands.SearchResult](t, "s", s.run("s -b "+hexAddr(area)+" L10000 4b 44 53 49 4d 21"))
+	if len(res.Hits) != len(planted)-1 { // the first match was overwritten
+		t.Fatalf("s by reads after eb: %d matches", len(res.Hits))
+	}
 	want := (0x10000 + 5 + target.MemoryChunk - 1) / target.MemoryChunk
 	if got := s.Reads() - reads; got > want+1 {
 		t.Fatalf("s by reads sent %d read requests, want at most %d", got, want+1)
@@ -382,5 +393,38 @@ func TestSearchFillWithoutTargetAPIs(t *testing.T) {
 	}
 	if got[0x2001] == 'b' {
 		t.Fatal("f by writes wrote past the range")
+	}
+}
+
+// TestPointeesCoalesced: dqp over 16 pointers to neighbouring 16-byte
+// objects reads their span once, not once per line; pointers far apart
+// are read on their own (no read is widened over a large gap).
+func TestPointeesCoalesced(t *testing.T) {
+	s := newSession(t, targettest.Options{})
+	table, targets := sim.BulkPoolBase+0x9000, sim.BulkPoolBase+0xA000
+	var args []string
+	for i := 0; i < 16; i++ {
+		args = append(args, hexAddr(targets+uint64(i)*0x10))
+	}
+	s.run("eq " + hexAddr(table) + " " + strings.Join(args, " "))
+	s.run("db " + hexAddr(table) + " L80") // the table itself in the cache
+	reads := s.Reads()
+	v := as[commands.MemoryView](t, "dqp", s.run("dqp "+hexAddr(table)))
+	if got := s.Reads() - reads; got != 1 {
+		t.Fatalf("dqp over 16 pointers to neighbours sent %d reads, want 1", got)
+	}
+	for i, p := range v.Pointees {
+		want := binary.LittleEndian.Uint64(s.Peek(targets+uint64(i)*0x10, 8))
+		if !p.OK || p.Value != want {
+			t.Fatalf("pointee %d = %+v, want %#x", i, p, want)
+		}
+	}
+	// Far apart: one read each.
+	s.run("eq " + hexAddr(table) + " " + hexAddr(targets+0x10000) + " " + hexAddr(targets+0x20000))
+	s.run("db " + hexAddr(table) + " L10")
+	reads = s.Reads()
+	s.run("dqp " + hexAddr(table) + " L2")
+	if got := s.Reads() - reads; got != 2 {
+		t.Fatalf("dqp over 2 distant pointers sent %d reads, want 2", got)
 	}
 }

@@ -58,24 +58,22 @@ func (t *Target) SearchMemory(ctx context.Context, addr, length uint64, pattern 
 }
 
 // searchByReads searches with maximal reads through the cache, one
-// chunk (plus the pattern's length of overlap) at a time.
+// chunk (plus the pattern's length of overlap) at a time. A match lies
+// entirely inside [addr, addr+length), as the target's search finds it.
 func (t *Target) searchByReads(ctx context.Context, s *session, addr, length uint64, pattern []byte) (uint64, bool, error) {
-	for off := uint64(0); off < length; off += searchReadChunk {
+	plen := uint64(len(pattern))
+	for off := uint64(0); off+plen <= length; off += searchReadChunk {
 		if err := ctx.Err(); err != nil {
 			return 0, false, err
 		}
-		n := min(length-off, searchReadChunk) + uint64(len(pattern)) - 1
-		if end := addr + off + n; end < addr+off { // the top of the address space
-			n = -(addr + off)
-		}
+		n := min(length-off, searchReadChunk+plen-1)
 		data, ok, err := t.readMemory(ctx, s, addr+off, int(n))
 		if err != nil {
 			return 0, false, err
 		}
-		limit := min(length-off, searchReadChunk) // starts allowed in this chunk
-		for i := 0; uint64(i) < limit; {
+		for i := 0; ; {
 			j := bytes.Index(data[i:], pattern)
-			if j < 0 || uint64(i+j) >= limit {
+			if j < 0 || uint64(i+j) >= searchReadChunk {
 				break
 			}
 			k := i + j
