@@ -45,7 +45,29 @@ func (x exprTarget) register(name string) (uint64, bool, error) {
 	return v.Value, true, nil
 }
 
-func (x exprTarget) symbol(name string) (uint64, error) { return x.e.T.Resolve(x.ctx, name) }
+// symbol resolves module!name or a module name; a name without a module
+// (or written !name) is looked up in every loaded module, as KD does, and
+// must be found in exactly one place.
+func (x exprTarget) symbol(name string) (uint64, error) {
+	bare := strings.TrimPrefix(name, "!")
+	if strings.Contains(bare, "!") {
+		return x.e.T.Resolve(x.ctx, name)
+	}
+	v, err := x.e.T.Resolve(x.ctx, bare)
+	if err == nil || strings.ContainsAny(bare, "*?") || x.ctx.Err() != nil {
+		return v, err
+	}
+	found, ferr := x.e.T.FindSymbols(x.ctx, "*", bare)
+	if ferr != nil || len(found) == 0 {
+		return 0, err
+	}
+	for _, y := range found[1:] {
+		if y.Addr != found[0].Addr {
+			return 0, fmt.Errorf("ambiguous symbol error at '%s': %d symbols have that name; write module!%s", bare, len(found), bare)
+		}
+	}
+	return found[0].Addr, nil
+}
 
 func (x exprTarget) memory(addr uint64, size int, phys bool) (uint64, error) {
 	if phys {

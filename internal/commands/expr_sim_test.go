@@ -59,6 +59,8 @@ func TestExpressionsAgainstKdsim(t *testing.T) {
 		{"nt", kernBase},
 		{"nt!DbgBreakPointWithStatus", s.Sym("nt!DbgBreakPointWithStatus")},
 		{"nt!DbgBreakPointWithStatus+0n16", s.Sym("nt!DbgBreakPointWithStatus") + 16},
+		{"DbgBreakPointWithStatus", s.Sym("nt!DbgBreakPointWithStatus")}, // found in every module
+		{"!HalProcessorIdle+1", s.Sym("hal!HalProcessorIdle") + 1},
 		{". - nt!DbgBreakPointWithStatus", rip - s.Sym("nt!DbgBreakPointWithStatus")},
 		{"poi(rsp)", s.qword(rsp)},
 		{"qwo(@rsp+8)", s.qword(rsp + 8)},
@@ -123,6 +125,7 @@ func TestExpressionErrorsAgainstKdsim(t *testing.T) {
 		{"? $bp7", "no breakpoint 7"},
 		{"? $pby(1000)", "physical"},
 		{"? nt!NoSuchSymbol", "NoSuchSymbol"},
+		{"? NoSuchSymbolAnywhere", "NoSuchSymbolAnywhere"},
 		{"?? 1", "C++"},
 		{"? @@c++(1)", "C++"},
 		{".formats", "expression is needed"},
@@ -195,8 +198,8 @@ func TestSessionResults(t *testing.T) {
 		t.Errorf(".lastevent = %+v; want the initial break at DbgBreakPointWithStatus", ev)
 	}
 	tm := as[commands.SessionTime](t, ".time", s.run(".time"))
-	if tm.Time.IsZero() {
-		t.Errorf(".time = %+v; want the session time", tm)
+	if tm.Time.IsZero() || !tm.HaveUptime || tm.Uptime != sim.SimUptime {
+		t.Errorf(".time = %+v; want the session time and kdsim's uptime %v", tm, sim.SimUptime)
 	}
 	if _, ok := s.run(".cls").(commands.ClearScreen); !ok {
 		t.Errorf(".cls is not ClearScreen")

@@ -307,3 +307,27 @@ func TestUserPseudoRegisters(t *testing.T) {
 		t.Error("isPseudo is wrong")
 	}
 }
+
+// help NAME works for every spelling of every command and shows its
+// example.
+func TestHelpEverySpelling(t *testing.T) {
+	e := &Env{Table: Default()}
+	for _, c := range e.Table.List() {
+		for _, name := range c.Names {
+			res, err := cmdHelp(context.Background(), e, name)
+			if err != nil {
+				t.Errorf("help %s: %v", name, err)
+				continue
+			}
+			text := res.(Help).Text
+			if !strings.HasPrefix(text, strings.Join(c.Names, ", ")+" - ") || !strings.Contains(text, "Example:\n    kd> "+strings.Split(c.Example, "\n")[0]) {
+				t.Errorf("help %s does not describe %s with its example:\n%s", name, c.Names[0], text)
+			}
+		}
+	}
+	for _, bad := range []string{"nosuch", "nv", "help me"} {
+		if _, err := cmdHelp(context.Background(), e, bad); err == nil {
+			t.Errorf("help %s succeeded; want an error", bad)
+		}
+	}
+}

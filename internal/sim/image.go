@@ -143,6 +143,7 @@ func buildImage(cfg Config) *image {
 		im.cpus = append(im.cpus, im.buildCPU(i, rng))
 	}
 	im.buildProcesses(cfg.Seed, retSites)
+	im.buildSharedData(cfg)
 	return im
 }
 
