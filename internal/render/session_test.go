@@ -1,9 +1,12 @@
 package render
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gokd/kd/internal/commands"
 )
 
 func TestFormatsLines(t *testing.T) {
@@ -61,5 +64,31 @@ func TestFormatPieces(t *testing.T) {
 	}
 	if got := Uptime(26*time.Hour + 3*time.Minute + 4*time.Second + 5*time.Millisecond); got != "1 days 2:03:04.005" {
 		t.Errorf("Uptime = %q", got)
+	}
+}
+
+// clearScreen is a Screen that records .cls.
+type clearScreen struct {
+	Screen
+	cleared int
+	lines   []string
+}
+
+func (c *clearScreen) ClearScreen() { c.cleared++ }
+func (c *clearScreen) Printf(format string, args ...any) {
+	c.lines = append(c.lines, fmt.Sprintf(format, args...))
+}
+
+// .cls clears a terminal only; in a script it prints nothing.
+func TestClearScreen(t *testing.T) {
+	for _, interactive := range []bool{true, false} {
+		scr := &clearScreen{}
+		r := &Text{Out: scr, Interactive: interactive}
+		if !sessionText(r, commands.ClearScreen{}) {
+			t.Fatal("ClearScreen not rendered")
+		}
+		if want := map[bool]int{true: 1, false: 0}[interactive]; scr.cleared != want || len(scr.lines) != 0 {
+			t.Errorf("interactive %v: cleared %d times, printed %q; want %d and nothing", interactive, scr.cleared, scr.lines, want)
+		}
 	}
 }
