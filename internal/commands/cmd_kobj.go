@@ -23,8 +23,8 @@ var kobjCommands = []*Command{
 		Help: "Display processes: one, the current one, or every process on PsActiveProcessHead.\n\n" +
 			"\t!process [Process [Flags [ImageName]]]\n\n" +
 			"Process is 0 for every process, -1 (or nothing) for the current one, a process id (a value below " +
-			"0x10000) or an EPROCESS address. Flags (default 3 for the current process, else 0): bit 0 adds the " +
-			"times, bits 1-2 list the threads, bit 2 adds each thread's stack (7 shows everything). ImageName keeps " +
+			"0x10000) or an EPROCESS address. Flags (default 3 for the current process, else 0): bit 0 adds kd's " +
+			"CreateTime and ActiveThreads lines (KD's elapsed, user and kernel time lines are not shown), bits 1-2 list the threads, bit 2 adds each thread's stack (7 shows everything). ImageName keeps " +
 			"only the processes whose ImageFileName matches (case-insensitive). Each process shows KD's lines: " +
 			"PROCESS, SessionId/Cid/Peb/ParentCid, DirBase/ObjectTable/HandleCount, Image. Fields are read by " +
 			"their names in nt's PDB (_EPROCESS, _ETHREAD, _KTHREAD); without it kd uses kdsim's offsets and " +

@@ -75,7 +75,8 @@ func TestProcessCommands(t *testing.T) {
 			for i, want := range procs {
 				got := all.Processes[i]
 				if got.Addr != want.Addr || got.PID != want.PID || got.ParentPID != want.ParentPID || got.Image != want.Name ||
-					got.Session != int64(want.Session) || got.Handles != want.Handles || got.DirBase != want.DirBase || got.Threads != nil {
+					got.Session != int64(want.Session) || got.Handles != want.Handles || got.DirBase != want.DirBase || got.Threads != nil ||
+					got.NThreads != uint32(len(want.Threads)) || withPDB && got.CreateTime == 0 {
 					t.Errorf("process %d: %+v, kdsim made %+v", i, got, want)
 				}
 			}

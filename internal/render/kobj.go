@@ -3,6 +3,7 @@ package render
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/gokd/kd/internal/commands"
 	"github.com/gokd/kd/internal/target"
@@ -109,6 +110,12 @@ func processText(b *strings.Builder, p target.Process, flags uint64) {
 	}
 	fmt.Fprintf(b, "    DirBase: %08x  ObjectTable: %016x  HandleCount: %s\n", p.DirBase, p.ObjectTable, handles)
 	fmt.Fprintf(b, "    Image: %s\n", p.Image)
+	if flags&1 != 0 {
+		if p.CreateTime != 0 {
+			fmt.Fprintf(b, "    CreateTime: %s\n", fileTime(p.CreateTime))
+		}
+		fmt.Fprintf(b, "    ActiveThreads: %d\n", p.NThreads)
+	}
 	if flags&6 != 0 {
 		b.WriteByte('\n')
 		for _, th := range p.Threads {
@@ -225,6 +232,16 @@ func analysisText(r *Text, a commands.Analysis) {
 		b.WriteString("(kd found no faulting frame outside nt and hal)\n")
 	}
 	r.Out.Printf("%s", strings.TrimSuffix(b.String(), "\n"))
+}
+
+// fileTime formats a FILETIME (100 ns since 1601) as KD shows dates, in UTC.
+func fileTime(ft uint64) string {
+	const unixEpoch = 116444736000000000
+	if ft < unixEpoch || ft > unixEpoch+1e7*(1<<40) {
+		return fmt.Sprintf("%016x (not a date)", ft)
+	}
+	t := time.Unix(0, int64(ft-unixEpoch)*100).UTC()
+	return t.Format("Mon Jan _2 15:04:05.000 2006") + " (UTC + 0:00)"
 }
 
 func orUnknown(s string) string {

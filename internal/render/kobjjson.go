@@ -74,6 +74,10 @@ func processJSON(p target.Process) map[string]any {
 	if p.HandlesOK {
 		o["handle_count"] = p.Handles
 	}
+	if p.CreateTime != 0 {
+		o["create_time"] = p.CreateTime
+	}
+	o["active_threads"] = p.NThreads
 	if p.Threads != nil {
 		ths := make([]any, 0, len(p.Threads))
 		for _, th := range p.Threads {

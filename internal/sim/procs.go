@@ -164,7 +164,7 @@ func (im *image) buildProcesses(seed int64, retSites map[string]uint64) {
 	head := im.syms["nt!PsActiveProcessHead"]
 	base := im.pool + procPoolOff
 	stacks := im.stacks + procStackOff
-	bootTime := uint64(0x01DC5A0000000000) + rng.Uint64N(0x100000000) // a FILETIME in 2026
+	bootTime := uint64(0x01DC5A0000000000) + rng.Uint64N(0x100000000) // a FILETIME in late 2025
 	sessions := base
 	im.mapNew(sessions, pteKernelData)
 	for s := 0; s < 2; s++ {
