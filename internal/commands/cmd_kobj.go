@@ -2,6 +2,7 @@ package commands
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -175,7 +176,14 @@ func cmdProcess(ctx context.Context, e *Env, args string) (Result, error) {
 	q := target.ProcessQuery{All: a.All, Current: a.Current, Addr: a.Addr, PID: a.PID, ByPID: a.ByPID, Image: a.Image,
 		Threads: a.Flags&6 != 0, Stacks: a.Flags&4 != 0}
 	l, err := e.T.Processes(ctx, q)
-	if err != nil {
+	switch {
+	case errors.Is(err, target.ErrNoProcess):
+		return nil, &Error{Msg: strings.TrimPrefix(err.Error(), target.ErrNoProcess.Error()+": "),
+			Hints: []string{"!process 0 0 lists every process with its Cid"}}
+	case errors.Is(err, target.ErrNotObject):
+		return nil, &Error{Msg: strings.TrimPrefix(err.Error(), target.ErrNotObject.Error()+": "),
+			Hints: []string{"give an EPROCESS address or a Cid from !process 0 0"}}
+	case err != nil:
 		return nil, err
 	}
 	return ProcessDump{ProcessList: l, Flags: a.Flags, All: a.All || a.Image != ""}, nil
@@ -227,6 +235,10 @@ func cmdThread(ctx context.Context, e *Env, args string) (Result, error) {
 		return nil, err
 	}
 	d, err := e.T.ThreadInfo(ctx, target.ThreadQuery{Addr: a.Addr, Current: a.Current, Stack: a.Flags&4 != 0})
+	if errors.Is(err, target.ErrNotObject) {
+		return nil, &Error{Msg: strings.TrimPrefix(err.Error(), target.ErrNotObject.Error()+": "),
+			Hints: []string{"!process ADDR 2 lists a process's ETHREAD addresses"}}
+	}
 	if err != nil {
 		return nil, err
 	}

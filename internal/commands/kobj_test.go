@@ -126,8 +126,15 @@ func TestProcessCommands(t *testing.T) {
 					t.Errorf("%s = %v; want a syntax error", line, err)
 				}
 			}
-			if err := s.fail("!process 1f0f 0"); !strings.Contains(err.Error(), "no process has id") {
+			var ce *commands.Error
+			if err := s.fail("!process 1f0f 0"); !errors.As(err, &ce) || ce.Msg != "no process has id 0x1f0f (Cid 1f0f)" || len(ce.Hints) != 1 {
 				t.Errorf("!process 1f0f = %v", err)
+			}
+			if err := s.fail("!process ffffffff`ffe00000 0"); !errors.As(err, &ce) || !strings.Contains(ce.Msg, "is not readable") {
+				t.Errorf("!process on unmapped memory = %v", err)
+			}
+			if err := s.fail("!thread ffffffff`ffe00000"); !errors.As(err, &ce) || !strings.Contains(ce.Msg, "is not readable") {
+				t.Errorf("!thread on unmapped memory = %v", err)
 			}
 		})
 	}

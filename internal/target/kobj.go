@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 
 	"github.com/gokd/kd/internal/safetext"
@@ -66,6 +67,13 @@ type ProcessList struct {
 	// Note says how the objects were read (kdsim's offsets without a PDB).
 	Note string
 }
+
+// ErrNoProcess: no process on the active list has the id asked for.
+var ErrNoProcess = errors.New("no such process")
+
+// ErrNotObject: the address holds no readable kernel object of the kind
+// asked for.
+var ErrNotObject = errors.New("not a readable object")
 
 // ProcessQuery selects what Processes returns.
 type ProcessQuery struct {
@@ -198,7 +206,7 @@ func (t *Target) Processes(ctx context.Context, q ProcessQuery) (ProcessList, er
 		out.Processes = append(out.Processes, p)
 	}
 	if q.ByPID && len(out.Processes) == 0 && out.Stopped == "" {
-		return out, fmt.Errorf("no process has id %#x (Cid %04x)", q.PID, q.PID)
+		return out, fmt.Errorf("%w: no process has id %#x (Cid %04x)", ErrNoProcess, q.PID, q.PID)
 	}
 	return out, ctx.Err()
 }
@@ -214,7 +222,7 @@ func (t *Target) readProcess(ctx context.Context, s *session, l *objLayout, addr
 	p := Process{Addr: addr, Session: -1}
 	var ok bool
 	if p.PID, ok = o.field(l, "ep.Pid"); !ok {
-		return p, fmt.Errorf("process %s is not readable", hexAddr(addr))
+		return p, fmt.Errorf("%w: process %s is not readable", ErrNotObject, hexAddr(addr))
 	}
 	p.ParentPID, _ = o.field(l, "ep.Parent")
 	p.Peb, _ = o.field(l, "ep.Peb")
