@@ -373,3 +373,32 @@ func TestRestartWhileRunningKeepsListAndTarget(t *testing.T) {
 		t.Fatal("bc after .restart left the int 3 of the running target in")
 	}
 }
+
+func TestBreakArgsAddressExpressions(t *testing.T) {
+	s := newSession(t, targettest.Options{})
+	loop := s.Sym("nt!KiIdleLoop_loop")
+	tests := []struct {
+		line   string
+		addr   uint64
+		passes int
+	}{
+		{"bp nt!KiIdleLoop_loop+2", loop + 2, 1},
+		{"bp nt!KiIdleLoop_loop + 7 3", loop + 7, 3},
+		{"bp (nt!KiIdleLoop_loop + 0n12) 0n10", loop + 12, 10},
+	}
+	for _, tc := range tests {
+		s.run(tc.line)
+	}
+	bl := s.bl()
+	for i, tc := range tests {
+		if bl[i].Addr != tc.addr || bl[i].InitialPasses != tc.passes {
+			t.Errorf("%s: %#x passes %d; want %#x passes %d", tc.line, bl[i].Addr, bl[i].InitialPasses, tc.addr, tc.passes)
+		}
+	}
+	for _, line := range []string{"bp nt 1 2", "bp nt 0", "ba w4 nt 1 2"} {
+		var se *commands.SyntaxError
+		if err := s.fail(line); !errors.As(err, &se) {
+			t.Errorf("%s: %v; want a syntax error", line, err)
+		}
+	}
+}

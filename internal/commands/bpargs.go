@@ -73,17 +73,31 @@ func parseBreakArgs(name, args string, hw bool) (breakArgs, error) {
 		}
 		b.size = int(n)
 	}
-	switch len(f) {
-	case 0:
+	if len(f) == 0 {
 		return b, syntaxErr(line, "an address is expected")
-	case 1:
-		b.addr = f[0]
-	case 2:
-		b.addr, b.passes = f[0], f[1]
-	default:
-		return b, syntaxErr(line, "expected ADDRESS [PASSES] (write the address without blanks)")
+	}
+	b.addr, b.passes = splitAddrPasses(strings.Join(f, " "))
+	if b.passes != "" {
+		if _, tail, err := parseExpr(b.passes, 16); err == nil && strings.TrimSpace(tail) != "" {
+			return b, syntaxErr(line, "expected ADDRESS [PASSES]: %s is left over", quoteWord(strings.TrimSpace(tail)))
+		}
 	}
 	return b, nil
+}
+
+// splitAddrPasses splits "Address [Passes]" where the address may be an
+// expression with blanks in it (nt!Foo + 10 3): the longest expression at
+// the start is the address. Text that does not parse as an expression is
+// split at the first blank (the evaluator reports the error later).
+func splitAddrPasses(s string) (addr, passes string) {
+	if len(s) > maxExprLen {
+		return s, "" // the evaluator refuses it
+	}
+	if _, tail, err := parseExpr(s, 16); err == nil && len(tail) < len(s) {
+		return strings.TrimSpace(s[:len(s)-len(tail)]), strings.TrimSpace(tail)
+	}
+	a, p, _ := strings.Cut(s, " ")
+	return a, strings.TrimSpace(p)
 }
 
 func f0(s string) string {

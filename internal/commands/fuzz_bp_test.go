@@ -20,7 +20,8 @@ func FuzzBreakpointArgs(f *testing.F) {
 			if err != nil {
 				continue
 			}
-			if b.addr == "" || !strings.Contains(args, b.addr) || b.passes != "" && !strings.Contains(args, b.passes) {
+			norm := func(s string) string { return strings.Join(strings.Fields(s), " ") }
+			if b.addr == "" || !strings.Contains(norm(args), norm(b.addr)) || b.passes != "" && !strings.Contains(norm(args), norm(b.passes)) {
 				t.Fatalf("parseBreakArgs(%q) = %+v: address or passes not from the line", args, b)
 			}
 			if len(b.action) > maxAction || len(b.action) > len(args) {
