@@ -232,3 +232,22 @@ func TestRegisterPseudo(t *testing.T) {
 		t.Errorf("setting $t0 changed rax: %#x -> %#x", rax, got)
 	}
 }
+
+// $bpN is breakpoint N's address; .lastevent names the breakpoint hit.
+func TestBreakpointPseudoAndLastEvent(t *testing.T) {
+	s := newSession(t, targettest.Options{})
+	idle := s.Sym("hal!HalProcessorIdle")
+	s.run("bp hal!HalProcessorIdle")
+	if got := s.eval("$bp0"); got != idle {
+		t.Errorf("? $bp0 = %#x; want %#x", got, idle)
+	}
+	if got := s.eval("@$bp0 - hal!HalProcessorIdle"); got != 0 {
+		t.Errorf("? @$bp0 - hal!HalProcessorIdle = %#x", got)
+	}
+	s.run("g")
+	s.Pump("the breakpoint hit", func() bool { return s.Target.Stopped() })
+	ev := as[commands.LastEvent](t, ".lastevent", s.run(".lastevent"))
+	if !ev.Have || ev.Stop.Breakpoint != 0 || ev.Stop.PC != idle {
+		t.Errorf(".lastevent after g = %+v; want breakpoint 0 at %#x", ev, idle)
+	}
+}

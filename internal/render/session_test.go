@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/gokd/kd/internal/commands"
+	"github.com/gokd/kd/internal/target"
+	"github.com/gokd/kd/kdproto"
 )
 
 func TestFormatsLines(t *testing.T) {
@@ -89,6 +91,30 @@ func TestClearScreen(t *testing.T) {
 		}
 		if want := map[bool]int{true: 1, false: 0}[interactive]; scr.cleared != want || len(scr.lines) != 0 {
 			t.Errorf("interactive %v: cleared %d times, printed %q; want %d and nothing", interactive, scr.cleared, scr.lines, want)
+		}
+	}
+}
+
+func TestEventText(t *testing.T) {
+	tests := []struct {
+		e    target.Stopped
+		want string
+	}{
+		{target.Stopped{Kind: target.StopException, Code: kdproto.StatusBreakpoint, Breakpoint: 2}, "Hit breakpoint 2"},
+		{target.Stopped{Kind: target.StopException, Code: kdproto.StatusBreakpoint, Breakpoint: -1, FirstChance: true},
+			"Break instruction exception - code 80000003 (first chance)"},
+		{target.Stopped{Kind: target.StopException, Code: kdproto.StatusBreakpoint, Breakpoint: 1, BreakIn: true, FirstChance: true},
+			"Break instruction exception - code 80000003 (first chance)"},
+		{target.Stopped{Kind: target.StopException, Code: 0xc0000005, Breakpoint: -1},
+			ExceptionName(0xc0000005) + " - code c0000005 (!!! second chance !!!)"},
+		{target.Stopped{Kind: target.StopModuleLoad, Load: &target.ModuleLoad{Path: "simdrv.sys", Base: 0xfffff80011a00000}},
+			"Load module simdrv.sys at fffff800`11a00000"},
+		{target.Stopped{Kind: target.StopSwitch, CPU: 1}, "Switch to processor 1"},
+		{target.Stopped{Kind: target.StopOther, PC: 0xfffff80010a01030}, "State change at fffff800`10a01030"},
+	}
+	for _, tt := range tests {
+		if got := EventText(tt.e); got != tt.want {
+			t.Errorf("EventText(%+v) = %q; want %q", tt.e, got, tt.want)
 		}
 	}
 }
