@@ -276,6 +276,10 @@ func cmdDotThread(ctx context.Context, e *Env, args string) (Result, error) {
 		return ThreadContext{Thread: d.Thread.Addr, Current: true}, nil
 	}
 	from, th, err := e.T.ThreadStackFrom(ctx, a.Addr)
+	if errors.Is(err, target.ErrNotObject) {
+		return nil, &Error{Msg: strings.TrimPrefix(err.Error(), target.ErrNotObject.Error()+": "),
+			Hints: []string{"!process ADDR 2 lists a process's ETHREAD addresses"}}
+	}
 	if err != nil {
 		return nil, err
 	}
