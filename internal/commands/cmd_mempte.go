@@ -12,13 +12,14 @@ func init() {
 		&Command{
 			Names: []string{"!pte"}, Group: groupData,
 			Example: "!pte nt!KiSystemStartup",
-			Help: "Display the page-table entries that map a virtual address.\n\n\t!pte VirtualAddress\n\n" +
+			Help: "Display the page-table entries that map a virtual address.\n\n\t!pte VirtualAddress\n\t!pte PTE\n\n" +
 				"kd walks the 4-level page tables from the current processor's CR3, reading each entry from physical memory, and prints " +
 				"KD's three lines per level (PXE, PPE, PDE, PTE): where the entry is, what it contains, and its page frame number with " +
 				"its flags (C copy-on-write, G global, L large page, D dirty, A accessed, N cache disabled, T write-through, U user or K " +
 				"kernel, W writable or R read-only, E executable, V valid). The entries' virtual addresses come from the PML4's " +
 				"self-map entry; without one they are shown at their physical addresses (#). A not-present entry ends the walk " +
-				"(\"not valid\"); a large page shows the 4 KiB frame within it. KD's other forms (!pte PTE, !pte Address 1, " +
+				"(\"not valid\"); a large page shows the 4 KiB frame within it. An address inside the page tables (through the self-map) " +
+				"is taken as the address of a PTE, and the page that PTE maps is shown, as KD does. KD's other forms (!pte Address 1, " +
 				"!pte Start End) and its decoding of not-present entries (transition, prototype, paged out) are not implemented.",
 			Run: cmdPte,
 		},
@@ -50,14 +51,21 @@ func cmdPte(ctx context.Context, e *Env, args string) (Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	w, err := e.T.WalkPageTables(ctx, sr.Cr3, va)
+	self, haveSelf, err := e.T.SelfMapIndex(ctx, sr.Cr3)
 	if err != nil {
 		return nil, err
 	}
-	res := PteResult{Walk: w}
-	if self, ok, err := e.T.SelfMapIndex(ctx, sr.Cr3); err != nil {
+	var res PteResult
+	if haveSelf {
+		// An address inside the page tables is a PTE: show the page it maps.
+		if mapped, ok := target.SelfMapTarget(self, va); ok {
+			res.FromPTE, va = va, mapped
+		}
+	}
+	if res.Walk, err = e.T.WalkPageTables(ctx, sr.Cr3, va); err != nil {
 		return nil, err
-	} else if ok {
+	}
+	if haveSelf {
 		res.SelfMap = true
 		for l := range res.EntryVA {
 			res.EntryVA[l] = target.SelfMapAddr(self, l, va)

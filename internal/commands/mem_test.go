@@ -327,6 +327,11 @@ func TestVtopAndPte(t *testing.T) {
 		if wantPTE := 0xFFFFF68000000000 + (va&0x0000FFFFFFFFF000)>>12*8; p.EntryVA[3] != wantPTE {
 			t.Fatalf("!pte %#x: PTE at %#x, want %#x", va, p.EntryVA[3], wantPTE)
 		}
+		// !pte PTE shows the page that PTE maps.
+		q := as[commands.PteResult](t, "!pte PTE", s.run("!pte "+hexAddr(p.EntryVA[3])))
+		if q.FromPTE != p.EntryVA[3] || q.Walk.VA != va&^0xFFF || q.Walk.Valid != mapped {
+			t.Fatalf("!pte %#x (the PTE of %#x): walk of %#x from %#x", p.EntryVA[3], va, q.Walk.VA, q.FromPTE)
+		}
 	}
 	// !vtop with the directory base's PFN walks the same tables.
 	cr3 := binary.LittleEndian.Uint64(s.Machine.Special(0)[0x10:])

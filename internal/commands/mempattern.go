@@ -51,9 +51,9 @@ func splitFields(args string) ([]string, error) {
 
 // splitRange takes a range from the front of fields: "Address L Count"
 // (also "LCount", "L?Count", "L? Count") or "Address EndAddress". It
-// returns the range's text and the fields after it. withEnd says whether
-// a second plain field is an end address (f, s, c and m always take a
-// range; so a plain second field is its end only when more follow).
+// returns the range's text and the fields after it. A plain second field
+// is the range's end only when at least minAfter fields follow it (f, s,
+// c and m need their pattern or second address after the range).
 func splitRange(fields []string, minAfter int) (string, []string, error) {
 	if len(fields) == 0 {
 		return "", nil, fmt.Errorf("a range is expected")

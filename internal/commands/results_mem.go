@@ -66,6 +66,9 @@ type PteResult struct {
 	// at their physical addresses.
 	SelfMap bool
 	EntryVA [4]uint64
+	// FromPTE is the address given when it was a PTE's (!pte PTE); the
+	// walk is then of the page that PTE maps.
+	FromPTE uint64
 }
 
 // VtopResult is !vtop.

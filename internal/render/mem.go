@@ -335,6 +335,9 @@ func memJSON(res commands.Result) (any, bool) {
 		return map[string]any{"differences": diffs, "compared": v.Compared, "truncated": v.Truncated}, true
 	case commands.PteResult:
 		m := walkJSON(v.Walk)
+		if v.FromPTE != 0 {
+			m["pte_address"] = Hex(v.FromPTE)
+		}
 		if v.SelfMap {
 			vas := make([]Hex, len(v.Walk.Entries))
 			for i := range vas {

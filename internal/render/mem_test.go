@@ -73,8 +73,22 @@ func TestMemoryText(t *testing.T) {
 			t.Errorf("%s:\ngot  %q\nwant %q", tc.res.ResultName(), got, tc.want)
 		}
 	}
-	if got := PteFlags(0x8000000000000867, 3); got != "---DA--UW-V" {
-		t.Errorf("PteFlags = %s", got)
+	// Entries and flags from public !pte samples.
+	for _, tc := range []struct {
+		e     uint64
+		level int
+		want  string
+	}{
+		{0x8000000002F6A963, 3, "-G-DA--KW-V"},
+		{0x0000000000199063, 0, "---DA--KWEV"},
+		{0x0A0000001A907867, 1, "---DA--UWEV"},
+		{0xC1000000A76CC867, 3, "---DA--UW-V"},
+		{0x32C000065207B025, 3, "----A--UREV"},
+		{0x00000000002009E3, 2, "-GLDA--KWEV"},
+	} {
+		if got := PteFlags(tc.e, tc.level); got != tc.want {
+			t.Errorf("PteFlags(%#x, %d) = %s, want %s", tc.e, tc.level, got, tc.want)
+		}
 	}
 }
 

@@ -203,3 +203,17 @@ func SelfMapAddr(self uint64, level int, va uint64) uint64 {
 	}
 	return addr
 }
+
+// SelfMapTarget returns the virtual address whose PTE lies at pte when the
+// page tables map themselves at PML4 index self; ok is false when pte is
+// not inside the page-table region.
+func SelfMapTarget(self, pte uint64) (va uint64, ok bool) {
+	if (pte>>39)&0x1FF != self || !Canonical(pte) {
+		return 0, false
+	}
+	va = ((pte & 0x7FFFFFFFF8) >> 3) << 12 // 36 bits of page number
+	if va&(1<<47) != 0 {
+		va |= 0xFFFF000000000000
+	}
+	return va, true
+}
