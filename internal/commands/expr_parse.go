@@ -147,7 +147,7 @@ func (p *exprParser) peekBinary(level int) (exprOp, int, bool) {
 	skipped := p.pos - start
 	p.pos = start
 	for _, o := range binaryOps[level] {
-		if !strings.HasPrefix(strings.ToLower(rest), o.text) {
+		if len(rest) < len(o.text) || !strings.EqualFold(rest[:len(o.text)], o.text) {
 			continue
 		}
 		if isAlnum(o.text[0]) && len(rest) > len(o.text) && isWordByte(rest[len(o.text)]) {

@@ -331,3 +331,22 @@ func TestHelpEverySpelling(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkEvalExpr parses and evaluates a typical expression, and the
+// longest one a command line can hold.
+func BenchmarkEvalExpr(b *testing.B) {
+	long := strings.Repeat("1+", maxExprLen/2-1) + "1"
+	for _, bc := range []struct{ name, expr string }{
+		{"typical", "poi(@$t1) + 0n16 * 2 and 0xfff"},
+		{"4096chars", long},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := evalExpr(bc.expr, fakeEnv{}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
