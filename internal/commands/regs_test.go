@@ -343,6 +343,21 @@ func TestIDT(t *testing.T) {
 	for _, line := range []string{"!idt 100", "!idt -a", "!idt zz"} {
 		s.fail(line)
 	}
+	// What the target says about its tables is not trusted: a limit past
+	// 256 gates reads 256, a base in unmapped memory is one clear error.
+	s.run("r idtl=ffff")
+	if big := as[commands.IDTInfo](t, "!idt", s.run("!idt")); len(big.Gates) != len(idt.Gates) || big.Limit != 0xffff {
+		t.Errorf("with idtl ffff: %d gates, limit %x", len(big.Gates), big.Limit)
+	}
+	s.run("r idtr=1000")
+	if err := s.fail("!idt"); !strings.Contains(err.Error(), "cannot read the IDT at 0x1000") {
+		t.Errorf("!idt on an unmapped IDT = %v", err)
+	}
+	s.run("r gdtl=f")
+	dl := as[commands.DescriptorList](t, "dg 0 18", s.run("dg 0 18")).Descriptors
+	if !dl[0].Valid || !dl[1].Valid || dl[2].Valid || dl[3].Valid {
+		t.Errorf("dg with gdtl f = %+v", dl)
+	}
 }
 
 func TestCPUInfo(t *testing.T) {
