@@ -12,7 +12,7 @@ import (
 var regCommands = []*Command{
 	{
 		Names: []string{"r"}, Group: groupData,
-		Example: "r\nr rax, rip\nr eax=0n100, zf=1\nr cr3\nr @r8 = @rsp+8",
+		Example: "r\nr rax, rip\nr eax=0n100, zf=1\nr cr3\nr @r8 = @rsp+8\nr $t0=@rax*2, $t1",
 		Help: "Show or change registers of the current processor.\n\n\tr\n\tr Register[, Register...]\n\tr Register=Value[, Register=Value...]\n\n" +
 			"Without arguments r shows the registers the register mask selects (rm; by default the integer registers, " +
 			"the flags and the segment registers) and the current instruction. Register names may be written with @ " +
@@ -23,6 +23,7 @@ var regCommands = []*Command{
 			"processor's KSPECIAL_REGISTERS, cr0, cr2, cr3, cr4, cr8, gdtr, gdtl, idtr, idtl, tr, ldtr, xcr0. Writing a " +
 			"part changes only its bits; writing a control register writes the special registers back to the target. " +
 			"st and xmm registers are shown as raw hex (KD shows them as floating-point numbers) and cannot be written. " +
+			"Pseudo-registers can be shown ($ip, $ra, $thread...) and $t0-$t19 set (r $t0=rax+8). " +
 			"KD's processor prefix (1r), the r. and rF/rX forms and type suffixes (r xmm0:uq) are not supported. " +
 			"A name kd does not know gives KD's `^ Bad register error in '...'`.",
 		Run: cmdRegisters,
@@ -151,24 +152,14 @@ func cmdRegisters(ctx context.Context, e *Env, args string) (Result, error) {
 	}
 	var out RegisterValues
 	for _, it := range items {
-		if strings.HasPrefix(it.Name, "$") {
-			// Pseudo-registers: $t0-$t19 can be set; any the evaluator
-			// knows can be shown.
-			if it.Assign {
-				v, err := e.eval(ctx, it.Value)
-				if err != nil {
-					return nil, syntaxErr(line, "%v", err)
-				}
-				if err := e.setPseudo(it.Name, v); err != nil {
-					return nil, &Error{Msg: line + ": " + err.Error(), Hints: []string{"$t0 to $t19 are the user pseudo-registers"}}
-				}
-				continue
-			}
-			v, err := e.eval(ctx, "@"+it.Name)
+		if isPseudo(it.Name) {
+			v, err := e.pseudoRegister(ctx, line, it)
 			if err != nil {
-				return nil, syntaxErr(line, "%v", err)
+				return nil, err
 			}
-			out.Values = append(out.Values, target.RegValue{Name: it.Name, Value: v, Bits: 64})
+			if !it.Assign {
+				out.Values = append(out.Values, v)
+			}
 			continue
 		}
 		if !it.Assign {
@@ -200,6 +191,29 @@ func cmdRegisters(ctx context.Context, e *Env, args string) (Result, error) {
 		return nil, nil
 	}
 	return out, nil
+}
+
+// pseudoRegister reads or sets a pseudo-register named in r's arguments:
+// any one the evaluator knows can be shown, $t0-$t19 can be set.
+func (e *Env) pseudoRegister(ctx context.Context, line string, it RegisterArg) (RegValue, error) {
+	if it.Assign {
+		v, err := e.eval(ctx, it.Value)
+		if err != nil {
+			return RegValue{}, syntaxErr(line, "%v", err)
+		}
+		if err := e.setPseudo(it.Name, v); err != nil {
+			return RegValue{}, &Error{Msg: line + ": " + err.Error(), Hints: []string{"$t0 to $t19 are the user pseudo-registers"}}
+		}
+		return RegValue{}, nil
+	}
+	v, ok, err := exprTarget{ctx, e}.register(it.Name)
+	if err != nil {
+		return RegValue{}, err
+	}
+	if !ok {
+		return RegValue{}, &SyntaxError{Line: line, Kind: "Bad register", Msg: fmt.Sprintf("%q is not a pseudo-register", it.Name)}
+	}
+	return RegValue{Name: it.Name, Value: v, Bits: 64}, nil
 }
 
 // RegisterArg is one item of r's argument list: a register to show, or

@@ -129,7 +129,7 @@ func TestRegisterErrors(t *testing.T) {
 		line, kind string
 	}{
 		{"r nosuch", "Bad register"}, {"r rax, nosuch", "Bad register"}, {"r nosuch=1", "Bad register"},
-		{"r rax=", "Syntax"}, {"r =1", "Syntax"}, {"r rax=(1", "Syntax"}, {"r rax,,rbx", "Syntax"},
+		{"r rax=", "Syntax"}, {"r =1", "Syntax"}, {"r $nosuch", "Bad register"}, {"r $t0=(", "Syntax"}, {"r rax=(1", "Syntax"}, {"r rax,,rbx", "Syntax"},
 	} {
 		var se *commands.SyntaxError
 		if err := s.fail(tc.line); !errors.As(err, &se) || se.KindText() != tc.kind {
@@ -425,5 +425,21 @@ func TestDescriptors(t *testing.T) {
 	}
 	for _, line := range []string{"dg", "dg 4", "dg 0 1000", "dg 10000", "dg (", "dg 10 20 30"} {
 		s.fail(line)
+	}
+}
+
+func TestPseudoRegistersThroughR(t *testing.T) {
+	s := newSession(t, targettest.Options{})
+	rax := s.Regs(0).MustGet("rax")
+	s.run("r $t0=@rax*2, $t1=0n10")
+	rv := as[commands.RegisterValues](t, "r $t0, $t1, $ip", s.run("r $t0, $t1, $ip"))
+	if len(rv.Values) != 3 || rv.Values[0].Value != rax*2 || rv.Values[1].Value != 10 || rv.Values[2].Value != s.Regs(0).MustGet("rip") {
+		t.Fatalf("r $t0, $t1, $ip = %+v; rax %#x", rv.Values, rax)
+	}
+	if ev := as[commands.Evaluation](t, "? $t0+$t1", s.run("? $t0+$t1")); ev.Value != rax*2+10 {
+		t.Fatalf("? $t0+$t1 = %#x", ev.Value)
+	}
+	if s.Regs(0).MustGet("rax") != rax {
+		t.Fatal("setting $t0 changed rax")
 	}
 }
