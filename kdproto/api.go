@@ -58,29 +58,56 @@ func (e *Engine) readMemory(ctx context.Context, api API, cpu uint16, addr uint6
 	out := make([]byte, 0, min(n, 1<<20))
 	for len(out) < n {
 		chunk := min(n-len(out), MaxTransfer)
-		at := addr + uint64(len(out))
 		out = slices.Grow(out, chunk)
-		r, err := e.request(ctx, NewManipulate(api, cpu, Memory{Address: at, TransferCount: uint32(chunk), ActualBytes: mode}, nil), out[len(out):len(out)+chunk:len(out)+chunk])
+		got, err := e.readChunk(ctx, api, cpu, addr+uint64(len(out)), out[len(out):len(out)+chunk:len(out)+chunk], mode)
+		out = out[:len(out)+got] // the data is already there
 		if err != nil {
 			return out, &MemoryError{Address: addr, Done: len(out), Err: err}
 		}
-		got := r.Data
-		if actual := r.Memory().ActualBytes; uint64(actual) < uint64(len(got)) {
-			got = got[:actual]
-		}
-		if len(got) > chunk {
-			got = got[:chunk]
-		}
-		out = out[:len(out)+len(got)] // got is already there
-		if !r.ReturnStatus.Success() || len(got) < chunk {
-			st := error(r.ReturnStatus)
-			if r.ReturnStatus.Success() {
-				st = StatusUnsuccessful
-			}
-			return out, &MemoryError{Address: addr, Done: len(out), Err: &RequestError{API: api, Err: st}}
-		}
 	}
 	return out, nil
+}
+
+// readMemoryInto is readMemory into dst (all of it): it returns how many
+// bytes it read.
+func (e *Engine) readMemoryInto(ctx context.Context, api API, cpu uint16, addr uint64, dst []byte, mode uint32) (int, error) {
+	if err := e.acquire(ctx); err != nil {
+		return 0, &MemoryError{Address: addr, Err: &RequestError{API: api, Err: err}}
+	}
+	defer e.release()
+	done := 0
+	for done < len(dst) {
+		chunk := min(len(dst)-done, MaxTransfer)
+		got, err := e.readChunk(ctx, api, cpu, addr+uint64(done), dst[done:done+chunk:done+chunk], mode)
+		done += got
+		if err != nil {
+			return done, &MemoryError{Address: addr, Done: done, Err: err}
+		}
+	}
+	return done, nil
+}
+
+// readChunk reads len(buf) bytes (at most MaxTransfer) at addr into buf
+// and returns how many the target gave; fewer than asked is an error.
+func (e *Engine) readChunk(ctx context.Context, api API, cpu uint16, addr uint64, buf []byte, mode uint32) (int, error) {
+	chunk := len(buf)
+	r, err := e.request(ctx, NewManipulate(api, cpu, Memory{Address: addr, TransferCount: uint32(chunk), ActualBytes: mode}, nil), buf)
+	if err != nil {
+		return 0, err
+	}
+	got := len(r.Data)
+	if actual := r.Memory().ActualBytes; uint64(actual) < uint64(got) {
+		got = int(actual)
+	}
+	got = min(got, chunk)
+	if !r.ReturnStatus.Success() || got < chunk {
+		st := error(r.ReturnStatus)
+		if r.ReturnStatus.Success() {
+			st = StatusUnsuccessful
+		}
+		return got, &RequestError{API: api, Err: st}
+	}
+	return got, nil
 }
 
 // writeMemory writes data in MaxTransfer chunks, holding the request slot
@@ -117,6 +144,13 @@ func (e *Engine) writeMemory(ctx context.Context, api API, cpu uint16, addr uint
 // ReadVirtual reads n bytes of virtual memory as seen by processor cpu.
 func (e *Engine) ReadVirtual(ctx context.Context, cpu uint16, addr uint64, n int) ([]byte, error) {
 	return e.readMemory(ctx, APIReadVirtualMemory, cpu, addr, n, 0)
+}
+
+// ReadVirtualInto reads len(dst) bytes of virtual memory into dst, as
+// ReadVirtual does, and returns how many it read: a stream of reads can
+// reuse one buffer.
+func (e *Engine) ReadVirtualInto(ctx context.Context, cpu uint16, addr uint64, dst []byte) (int, error) {
+	return e.readMemoryInto(ctx, APIReadVirtualMemory, cpu, addr, dst, 0)
 }
 
 // WriteVirtual writes data to virtual memory and returns the bytes written.

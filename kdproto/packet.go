@@ -89,20 +89,44 @@ func (e *PacketError) Error() string { return fmt.Sprintf("%v (%s)", e.Err, e.He
 func (e *PacketError) Unwrap() error { return e.Err }
 
 // Checksum returns the KD checksum of data: the sum of its bytes as a 32-bit value.
+//
+// It adds eight bytes at a time: the even and odd bytes of each
+// little-endian word go into four 16-bit lanes, which cannot overflow
+// within a block of checksumBlock words (2*255 per word and lane), and
+// each block's lanes are then added up.
 func Checksum(data []byte) uint32 {
-	var s0, s1, s2, s3 uint32
-	for len(data) >= 4 {
-		s0 += uint32(data[0])
-		s1 += uint32(data[1])
-		s2 += uint32(data[2])
-		s3 += uint32(data[3])
-		data = data[4:]
+	const even = 0x00FF00FF00FF00FF
+	var sum uint32
+	for len(data) >= 8 {
+		n := min(len(data)/8, checksumBlock) * 8
+		block := data[:n]
+		var a, b uint64
+		for len(block) >= 16 {
+			v := binary.LittleEndian.Uint64(block)
+			w := binary.LittleEndian.Uint64(block[8:])
+			a += v&even + (v>>8)&even
+			b += w&even + (w>>8)&even
+			block = block[16:]
+		}
+		if len(block) == 8 {
+			v := binary.LittleEndian.Uint64(block)
+			a += v&even + (v>>8)&even
+		}
+		for _, l := range [2]uint64{a, b} {
+			sum += uint32(l&0xFFFF + (l>>16)&0xFFFF + (l>>32)&0xFFFF + l>>48)
+		}
+		data = data[n:]
 	}
-	for _, b := range data {
-		s0 += uint32(b)
+	for _, c := range data {
+		sum += uint32(c)
 	}
-	return s0 + s1 + s2 + s3
+	return sum
 }
+
+// checksumBlock is how many 8-byte words Checksum adds into its 16-bit
+// lanes before it folds them: 128 words add at most 128*2*255 = 65280 to a
+// lane (a and b each take half of them, so either bound holds).
+const checksumBlock = 128
 
 // AppendHeader appends the 16 bytes of h to dst.
 func AppendHeader(dst []byte, h Header) []byte {

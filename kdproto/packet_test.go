@@ -479,3 +479,41 @@ func TestPacketStrings(t *testing.T) {
 		t.Errorf("PacketError.Error() = %q; want %q", got, want)
 	}
 }
+
+// Checksum adds words, not bytes: it must agree with the byte sum for
+// every length and alignment, and for the largest bytes (0xFF everywhere
+// fills its 16-bit lanes to their bound).
+func TestChecksumIsByteSum(t *testing.T) {
+	byteSum := func(b []byte) uint32 {
+		var s uint32
+		for _, c := range b {
+			s += uint32(c)
+		}
+		return s
+	}
+	random := make([]byte, 3*MaxPacketSize)
+	x := uint64(0x9E3779B97F4A7C15)
+	for i := range random {
+		x ^= x << 13
+		x ^= x >> 7
+		x ^= x << 17
+		random[i] = byte(x)
+	}
+	ones := bytes.Repeat([]byte{0xFF}, 3*MaxPacketSize)
+	for _, tc := range []struct {
+		name string
+		data []byte
+	}{{"random", random}, {"0xff", ones}} {
+		for _, n := range []int{0, 1, 7, 8, 9, 15, 16, 17, 1023, 1024, 1025, 2047, 2048, 2049, 3944, 4000, MaxPacketSize, 3 * MaxPacketSize} {
+			for _, off := range []int{0, 1, 3, 7} {
+				if off+n > len(tc.data) {
+					continue
+				}
+				b := tc.data[off : off+n]
+				if got, want := Checksum(b), byteSum(b); got != want {
+					t.Errorf("%s: Checksum of %d bytes at +%d = %#x; want %#x", tc.name, n, off, got, want)
+				}
+			}
+		}
+	}
+}

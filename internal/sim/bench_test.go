@@ -69,3 +69,26 @@ func BenchmarkReadMemoryAtBaud(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkBulkReadUnpaced measures what .writemem does over an unpaced
+// Unix socket: 256 KiB of the bulk pool per operation in 3944-byte
+// requests, both sides in this process (so its CPU is the sum of kd's
+// engine and the target's). Issue 9's goal is 50 MB/s.
+func BenchmarkBulkReadUnpaced(b *testing.B) {
+	e, _ := benchLink(b, Config{})
+	ctx := context.Background()
+	const n = 256 << 10
+	b.SetBytes(n)
+	b.ReportAllocs()
+	addr := uint64(BulkPoolBase)
+	for b.Loop() {
+		if _, err := e.ReadVirtual(ctx, 0, addr, n); err != nil {
+			b.Fatal(err)
+		}
+		addr += n
+		if addr+n > BulkPoolBase+BulkPoolSize {
+			addr = BulkPoolBase
+		}
+	}
+	b.ReportMetric(float64(b.N)*n/kdproto.MaxTransfer/b.Elapsed().Seconds(), "requests/s")
+}

@@ -30,10 +30,18 @@ type link struct {
 	// payload receives the message data of the packet being read; nothing
 	// the host sends makes the target allocate more than this.
 	payload [kdproto.MaxPacketSize]byte
+	// in holds, on an unpaced line, the bytes taken from the receiver in
+	// one go and not read yet (from inPos): a request costs one lock of
+	// the receiver, not one per byte.
+	in    []byte
+	inPos int
 }
 
 func newLink(ctx context.Context, conn io.ReadWriteCloser, m *Machine) *link {
 	l := &link{m: m, ctx: ctx, conn: conn, rx: newRxLine(m.cfg.Baud), timer: time.NewTimer(time.Hour)}
+	if m.cfg.Baud <= 0 {
+		l.in = make([]byte, 0, rxUnpacedBuf)
+	}
 	l.timer.Stop()
 	go l.rx.run(ctx, conn)
 	if m.cfg.Baud > 0 {
@@ -96,12 +104,30 @@ func (l *link) wait(deadline, at time.Time) (bool, error) {
 	}
 }
 
+// take returns the next byte that has arrived, or when the next one will
+// (zero: none is on its way). An unpaced line's bytes come from in, which
+// is refilled with everything the receiver holds at once.
+func (l *link) take() (byte, bool, time.Time) {
+	if l.in == nil {
+		return l.rx.take()
+	}
+	if l.inPos == len(l.in) {
+		l.in, l.inPos = l.rx.takeAll(l.in[:0]), 0
+		if len(l.in) == 0 {
+			return 0, false, time.Time{}
+		}
+	}
+	b := l.in[l.inPos]
+	l.inPos++
+	return b, true, time.Time{}
+}
+
 // getByte returns the next byte, or ok == false if none arrives within d.
 // While the target is muted every byte is read and thrown away.
 func (l *link) getByte(d time.Duration) (b byte, ok bool, err error) {
 	var deadline time.Time // set when the first wait begins: most bytes are already there
 	for {
-		b, ok, next := l.rx.take()
+		b, ok, next := l.take()
 		if !ok {
 			if deadline.IsZero() {
 				deadline = time.Now().Add(d)
@@ -134,7 +160,7 @@ func (l *link) readFull(dst []byte) (bool, error) {
 // waiting (KdPollBreakIn).
 func (l *link) pollByte() (byte, bool) {
 	for {
-		b, ok, _ := l.rx.take()
+		b, ok, _ := l.take()
 		if !ok {
 			return 0, false
 		}

@@ -177,6 +177,22 @@ func (r *rxLine) take() (b byte, ok bool, next time.Time) {
 	return b, true, time.Time{}
 }
 
+// takeAll moves every byte that has arrived to dst (an unpaced line only:
+// a paced line's bytes arrive one at a time) and returns dst extended.
+func (r *rxLine) takeAll(dst []byte) []byte {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.n == 0 {
+		return dst
+	}
+	k := min(r.n, len(r.ring)-r.head) // up to the end of the ring
+	dst = append(dst, r.ring[r.head:r.head+k]...)
+	dst = append(dst, r.ring[:r.n-k]...)
+	r.head, r.n = (r.head+r.n)%len(r.ring), 0
+	signal(r.room)
+	return dst
+}
+
 // txLine is the transmit side of a paced line: writes are scheduled back
 // to back at the line rate and a goroutine hands each byte to the
 // connection when it has arrived.

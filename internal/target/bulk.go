@@ -21,7 +21,8 @@ const StreamChunk = 64 * MemoryChunk
 
 // ReadStream reads n bytes at addr in chunks, passing each to fn in
 // order, without keeping them in the cache: it serves transfers of any
-// size in bounded memory. At the first byte the target refuses it passes
+// size in bounded memory. fn must not keep b, whose buffer serves the
+// next chunk. At the first byte the target refuses it passes
 // the readable prefix and returns *UnreadableError. A cancelled ctx stops
 // it after the request in flight.
 func (t *Target) ReadStream(ctx context.Context, addr, n uint64, fn func(b []byte) error) error {
@@ -29,13 +30,15 @@ func (t *Target) ReadStream(ctx context.Context, addr, n uint64, fn func(b []byt
 	if err != nil {
 		return err
 	}
+	buf := make([]byte, min(n, StreamChunk)) // fn does not keep b: one buffer serves every chunk
 	for done := uint64(0); done < n; {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		want := int(min(n-done, StreamChunk))
 		at := addr + done
-		b, err := s.eng.ReadVirtual(ctx, s.cpu, at, want)
+		got, err := s.eng.ReadVirtualInto(ctx, s.cpu, at, buf[:want])
+		b := buf[:got]
 		if len(b) > 0 {
 			if ferr := fn(b); ferr != nil {
 				return ferr
