@@ -145,7 +145,9 @@ type pending struct {
 // (state changes, DbgPrint, DbgPrompt) into events. The Link's capabilities
 // (LinkCaps) adjust the rules that differ per medium.
 //
-// One goroutine reads the link and one writes it. Request, Resync, BreakIn
+// One goroutine reads the link; writes go out one at a time, from the
+// requester itself when the link is free, else from a writer goroutine
+// (see writer). Request, Resync, BreakIn
 // and AnswerPrompt may be called from any goroutine; requests are
 // serialised.
 type Engine struct {
@@ -158,7 +160,7 @@ type Engine struct {
 
 	refusing atomic.Bool // a FILE_IO refusal is under way
 
-	w *writer // every write goes through the writer goroutine
+	w *writer // serialises writes: the claiming sender or the writer goroutine
 
 	reqSem  chan struct{} // one request at a time; holding it guards the fields below
 	payload []byte        // request payload being built

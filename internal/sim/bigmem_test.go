@@ -33,6 +33,7 @@ func TestBulkPoolContents(t *testing.T) {
 		{"start", 1, BulkPoolBase, 64, 64},
 		{"unaligned", 1, BulkPoolBase + 0x1235, 13, 13},
 		{"across pages", 7, BulkPoolBase + 0x7FFD, 9000, 9000},
+		{"aligned, odd tail", 1, BulkPoolBase + 0x18, 4003, 4003},
 		{"last bytes", 1, end - 5, 5, 5},
 		{"runs off the end", 1, end - 12, 100, 12},
 		{"other seed", 2, BulkPoolBase + 0x10, 32, 32},
