@@ -82,7 +82,7 @@ func (m *Machine) recv(l *link, want kdproto.PacketType) (recvResult, kdproto.Pa
 		if err != nil || res != recvOK {
 			return res, kdproto.Packet{}, err
 		}
-		var hdr [kdproto.HeaderSize]byte
+		hdr := &m.hdrBuf // not re-entered: nothing below receives
 		hdr[0], hdr[1], hdr[2], hdr[3] = leader, leader, leader, leader
 		if ok, err := l.readFull(hdr[4:6]); !ok || err != nil {
 			return recvTimeout, kdproto.Packet{}, err
@@ -204,7 +204,7 @@ func (m *Machine) nak(l *link, hdr []byte, h kdproto.Header, why string) error {
 }
 
 func (m *Machine) sendControl(l *link, t kdproto.PacketType, id uint32) error {
-	raw := kdproto.AppendControl(nil, t, id)
+	raw := kdproto.AppendControl(m.ctlBuf[:0], t, id) // the line copies what it keeps
 	h, _ := kdproto.ParseHeader(raw)
 	if t == kdproto.PacketTypeResend {
 		m.emit(Event{Kind: EventResend, Dir: "out"})

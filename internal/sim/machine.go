@@ -85,6 +85,8 @@ type Machine struct {
 	readBuf [kdproto.MaxTransfer]byte
 	repBuf  []byte
 	rawBuf  []byte
+	ctlBuf  [kdproto.HeaderSize]byte // a control packet being sent
+	hdrBuf  [kdproto.HeaderSize]byte // the header of the packet being received
 }
 
 // New returns a freshly booted machine. Zero Config fields get defaults.
