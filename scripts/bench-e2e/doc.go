@@ -8,6 +8,8 @@
 // socket, so that it can time transfers from the target's side, and runs
 // the client (the kd binary; for transfers its .writemem, or with -client
 // engine a small client on kd's engine alone) as a separate process whose
-// CPU and memory it reads from the operating system. Run it with `make bench-e2e`; docs/performance.md
-// explains the method. It is a benchmark: nothing here asserts a time.
+// CPU and memory it reads from the operating system. Beside the unthrottled
+// figures it measures their floor: bare round trips of one read's bytes
+// between two Go processes over a Unix socket, with no protocol. Run it
+// with `make bench-e2e`; docs/performance.md explains the method. It is a benchmark: nothing here asserts a time.
 package main

@@ -29,6 +29,13 @@ const (
 )
 
 func main() {
+	if len(os.Args) > 2 && os.Args[1] == floorFlag {
+		if err := floorEcho(os.Args[2]); err != nil {
+			fmt.Fprintf(os.Stderr, "bench-e2e: error: %v\n", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if len(os.Args) > 1 && os.Args[1] == clientFlag {
 		if err := engineClient(os.Args[2:]); err != nil {
 			fmt.Fprintf(os.Stderr, "bench-e2e: error: %v\n", err)
@@ -165,6 +172,16 @@ func run(args []string, stdout, stderr io.Writer) int {
 		notes = append(notes, fmt.Sprintf("CPU for the best %d MiB read: client %.1f ms/MiB, simulator %.1f ms/MiB (%d requests).",
 			n>>20, ms(best.cpu)/mib, ms(best.simCPU)/mib, len(best.sizes)))
 		big = best
+	}
+	if f, err := e.floor(); err != nil {
+		fail("round-trip floor", err)
+	} else {
+		v := fmt.Sprintf("%.1f (%.1f us a round trip)", f.rate()/1e6, float64(f.wall.Microseconds())/float64(f.trips))
+		if f.cpuAvailable {
+			notes = append(notes, fmt.Sprintf("Round-trip floor: %d bare round trips of %d and %d bytes between two Go processes over a Unix socket, no protocol, cost %.1f us of CPU on one side and %.1f us on the other each.",
+				f.trips, floorOut, floorBack, float64(f.here.Nanoseconds())/1e3/float64(f.trips), float64(f.there.Nanoseconds())/1e3/float64(f.trips)))
+		}
+		rows = append(rows, row{"  round-trip floor, no protocol (MB/s)", v, fmt.Sprintf("%.0f goal", goalRate/1e6), pct(f.rate() / goalRate), ""})
 	}
 	if big.n > 0 && big.rss > 0 {
 		rows = append(rows, row{fmt.Sprintf("client peak RSS, %d MiB read (MB)", big.n>>20), fmt.Sprintf("%.1f", float64(big.rss)/1e6),

@@ -49,3 +49,12 @@ func cpuTime(pid int) (time.Duration, bool) {
 	const hz = 100 // USER_HZ on Linux
 	return time.Duration(ut+st) * time.Second / hz, true
 }
+
+// selfCPU is this process's CPU time (user + system) so far.
+func selfCPU() (time.Duration, bool) {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0, false
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()), true
+}
