@@ -119,8 +119,10 @@ func (t *Target) readMemory(ctx context.Context, s *session, addr uint64, n int)
 				off++
 				continue
 			}
-			// Unreadable from here to the end of its page.
-			for off < end && addr+uint64(off) < skipTo {
+			// Unreadable from here to the end of its page (counted in
+			// bytes, so that the last page of the address space, whose
+			// end wraps to 0, is skipped too).
+			for left := pageSize - (addr+uint64(off))&(pageSize-1); off < end && left > 0; left-- {
 				off++
 			}
 			break
