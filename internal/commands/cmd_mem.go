@@ -2,7 +2,6 @@ package commands
 
 import (
 	"context"
-	"encoding/binary"
 	"strings"
 )
 
@@ -76,13 +75,13 @@ var memCommands = []*Command{
 	{
 		Names: []string{"eb"}, Group: groupData,
 		Example: "eb ffffd000`00000000 90 90 cc",
-		Help:    "Enter bytes into memory.\n\n\teb Address Value [Value...]\n\nValues are expressions (hex by default); nothing is printed on success.",
+		Help:    "Enter bytes into memory.\n\n\teb Address Value [Value...]\n\nValues are expressions (hex by default) or 'c' characters, separated by blanks or commas; nothing is printed on success.",
 		Run:     func(ctx context.Context, e *Env, args string) (Result, error) { return cmdEnter(ctx, e, "eb", 1, args) },
 	},
 	{
 		Names: []string{"ed"}, Group: groupData,
 		Example: "ed ffffd000`00000000 0n100",
-		Help:    "Enter 32-bit values into memory.\n\n\ted Address Value [Value...]",
+		Help:    "Enter 32-bit values into memory.\n\n\ted Address Value [Value...]\n\nA 'quoted' value gives up to 4 characters, the first the most significant: ed Tag ' cbA' stores \"Abc \", as KD's.",
 		Run:     func(ctx context.Context, e *Env, args string) (Result, error) { return cmdEnter(ctx, e, "ed", 4, args) },
 	},
 	{
@@ -173,33 +172,10 @@ func cmdUnassemble(ctx context.Context, e *Env, args string) (Result, error) {
 	return Disassembly{Lines: lines}, nil
 }
 
-// cmdEnter writes values of size bytes each (eb, ed, eq).
+// cmdEnter writes values of size bytes each (eb, ed, eq): expressions,
+// or 'c' characters (ed ' cbA' stores "Abc ").
 func cmdEnter(ctx context.Context, e *Env, name string, size int, args string) (Result, error) {
-	if err := e.T.CheckStopped(); err != nil {
-		return nil, err
-	}
-	line := strings.TrimSpace(name + " " + args)
-	fields := strings.Fields(args)
-	if len(fields) < 2 {
-		return nil, syntaxErr(line, "an address and at least one value are expected")
-	}
-	addr, err := e.eval(ctx, fields[0])
-	if err != nil {
-		return nil, syntaxErr(line, "%v", err)
-	}
-	var data []byte
-	for _, f := range fields[1:] {
-		v, err := e.eval(ctx, f)
-		if err != nil {
-			return nil, syntaxErr(line, "%v", err)
-		}
-		if !fits(v, size) {
-			return nil, syntaxErr(line, "%s does not fit in %d bytes", f, size)
-		}
-		data = binary.LittleEndian.AppendUint64(data, v)[:len(data)+size]
-	}
-	e.dump.enter = size
-	return nil, e.T.WriteMemory(ctx, addr, data)
+	return cmdEnterValues(ctx, e, name, size, args)
 }
 
 // fits reports whether v is a size-byte value, unsigned or negative.

@@ -127,6 +127,16 @@ func TestMemoryEnterValues(t *testing.T) {
 	if math.Float32frombits(binary.LittleEndian.Uint32(got)) != 1.5 || math.Float32frombits(binary.LittleEndian.Uint32(got[4:])) != -2e10 {
 		t.Fatalf("ef wrote % x", got)
 	}
+	// KD's ed ' cbA' stores the pool tag "Abc "; eb takes characters too.
+	s.run("ed " + hexAddr(a) + " ' cbA'")
+	if got := s.Peek(a, 4); string(got) != "Abc " {
+		t.Fatalf("ed ' cbA' wrote %q", got)
+	}
+	s.run("eb " + hexAddr(a) + " 'h' 'i',21")
+	if got := s.Peek(a, 3); string(got) != "hi!" {
+		t.Fatalf("eb 'h' 'i',21 wrote %q", got)
+	}
+	s.run("ew " + hexAddr(a) + " 0")
 	// e writes in the last e* size: words after ew.
 	s.run("e " + hexAddr(a) + " 1 2")
 	if got := s.Peek(a, 4); !bytes.Equal(got, []byte{1, 0, 2, 0}) {
