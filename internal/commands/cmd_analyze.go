@@ -157,13 +157,10 @@ func (NoBugCheck) ResultName() string { return "no_bugcheck" }
 // does not know it).
 func BugCheckName(code uint32) string { return bugChecks[code].name }
 
-// describeArg is a parameter's meaning for the text renderer.
-func (a Analysis) describeArg(i int) string {
+// ArgText returns the meaning of parameter i (0-3).
+func (a Analysis) ArgText(i int) string {
 	if a.ArgDesc[i] == "" {
 		return fmt.Sprintf("parameter %d", i+1)
 	}
 	return a.ArgDesc[i]
 }
-
-// ArgText returns the meaning of parameter i (0-3).
-func (a Analysis) ArgText(i int) string { return a.describeArg(i) }

@@ -104,7 +104,7 @@ func TestProcessCommands(t *testing.T) {
 				for i, th := range p.Threads {
 					want := lsass.Threads[i]
 					if th.Addr != want.Addr || th.TID != want.TID || th.PID != lsass.PID || th.Process != lsass.Addr ||
-						th.State != target.ThreadWaiting || th.KernelStack != want.KernelStack || th.StartSymbol == "" {
+						th.State != target.ThreadWaiting || th.KernelStack != want.KernelStack || th.StartAddress != want.Win32Start {
 						t.Errorf("%s thread %d: %+v, kdsim made %+v", line, i, th, want)
 					}
 					checkStack(t, fmt.Sprintf("%s thread %x", line, th.TID), th.Stack, want.Frames)
@@ -144,10 +144,14 @@ func TestThreadCommands(t *testing.T) {
 	s := kobjSession(t, true)
 	for _, p := range s.Machine.Processes() {
 		for _, want := range p.Threads {
+			if p.PID == 4 && want.Win32Start != s.Sym("nt!ExpWorkerThread") {
+				t.Errorf("System thread %x starts at %#x", want.TID, want.Win32Start)
+			}
 			line := fmt.Sprintf("!thread %x", want.Addr)
 			d := as[commands.ThreadDump](t, line, s.run(line))
 			th := d.Thread
-			if th.TID != want.TID || th.PID != p.PID || th.Process != p.Addr || th.ProcessImage != p.Name || th.Current {
+			if th.TID != want.TID || th.PID != p.PID || th.Process != p.Addr || th.ProcessImage != p.Name || th.Current ||
+				th.StartAddress != want.Win32Start || (th.WaitMode == 0) != (th.StartSymbol == "nt!ExpWorkerThread") {
 				t.Errorf("%s: %+v", line, th)
 			}
 			checkStack(t, line, th.Stack, want.Frames)

@@ -156,12 +156,11 @@ func threadText(b *strings.Builder, th target.Thread, indent string, detail bool
 	fmt.Fprintf(b, "%sWait Start TickCount      %-14d Context Switch Count      %d\n", indent, th.WaitTime, th.Switches)
 	fmt.Fprintf(b, "%sUserTime                  %s\n", indent, tickTime(th.UserTime))
 	fmt.Fprintf(b, "%sKernelTime                %s\n", indent, tickTime(th.KernelTime))
-	if th.StartAddress != 0 {
-		sym := th.StartSymbol
-		if sym == "" {
-			sym = Addr(th.StartAddress)
-		}
-		fmt.Fprintf(b, "%sWin32 Start Address %s (0x%016x)\n", indent, sym, th.StartAddress)
+	switch {
+	case th.StartSymbol != "":
+		fmt.Fprintf(b, "%sWin32 Start Address %s (0x%016x)\n", indent, th.StartSymbol, th.StartAddress)
+	case th.StartAddress != 0:
+		fmt.Fprintf(b, "%sWin32 Start Address 0x%016x\n", indent, th.StartAddress)
 	}
 	fmt.Fprintf(b, "%sStack Init %016x Current %016x\n", indent, th.InitStack, th.KernelStack)
 	fmt.Fprintf(b, "%sBase %016x Limit %016x Call 0000000000000000\n", indent, th.StackBase, th.StackLimit)

@@ -116,6 +116,13 @@ var processTable = []procSpec{
 	{0x1234, 0x11f0, "explorer.exe", 1, 2210, []waitPath{pathMulti, pathSingle, pathQueue}},
 }
 
+// User-mode start addresses of user threads: ntdll's RtlUserThreadStart
+// and an image's routines (not mapped by kdsim).
+const (
+	userThreadStart = 0x00007FFD5A0C2650
+	userImageBase   = 0x00007FF6C1A00000
+)
+
 // Where the population lives: process objects in pool, kernel stacks
 // beside the processors' stacks.
 const (
@@ -129,6 +136,7 @@ type SimThread struct {
 	Addr        uint64   // ETHREAD
 	TID         uint64   // Cid.UniqueThread
 	KernelStack uint64   // KTHREAD.KernelStack (a KSWITCH_FRAME)
+	Win32Start  uint64   // ETHREAD.Win32StartAddress
 	Frames      []string // the functions on its stack, innermost first
 }
 
@@ -244,7 +252,7 @@ func (im *image) buildProcesses(seed int64, retSites map[string]uint64) {
 				st.Frames = append(st.Frames, path.frames[j])
 			}
 			st.KernelStack = im.plantStack(top, path, retSites)
-			im.initThread(th, ep, top, st.KernelStack, path, spec, st.TID, created, rng)
+			st.Win32Start = im.initThread(th, ep, top, st.KernelStack, path, spec, st.TID, created, rng)
 			insertTail(v, ep+kprThreadListHead, th+kthThreadListEnt)
 			insertTail(v, ep+epThreadListHead, th+ethThreadListEnt)
 			sp.Threads = append(sp.Threads, st)
@@ -260,8 +268,9 @@ func (im *image) buildProcesses(seed int64, retSites map[string]uint64) {
 	}
 }
 
-// initThread fills one ETHREAD of process ep whose stack tops at top.
-func (im *image) initThread(th, ep, top, kstack uint64, path waitPath, spec procSpec, tid, created uint64, rng *rand.Rand) {
+// initThread fills one ETHREAD of process ep whose stack tops at top and
+// returns its Win32StartAddress.
+func (im *image) initThread(th, ep, top, kstack uint64, path waitPath, spec procSpec, tid, created uint64, rng *rand.Rand) uint64 {
 	v := im.vmem
 	v.put64(th+kthInitialStack, top-0x30)
 	v.put64(th+kthStackLimit, top-threadStack)
@@ -284,11 +293,18 @@ func (im *image) initThread(th, ep, top, kstack uint64, path waitPath, spec proc
 	v.put32(th+kthWaitTime, 1000+rng.Uint32N(9000))
 	v.put32(th+kthContextSwitch, 10+rng.Uint32N(5000))
 	v.put64(th+ethCreateTime, created+uint64(rng.UintN(1000))*10_000)
-	start := im.syms[path.frames[1]]
+	// A system thread starts in nt; a user thread in ntdll's thread start
+	// (user mode, which kdsim does not map) and its image's routine.
+	start, win32 := im.syms[path.frames[2]], im.syms[path.frames[2]]
+	if path.mode == waitUserMode {
+		start = userThreadStart
+		win32 = userImageBase + uint64(rng.UintN(0x4000))*0x10
+	}
 	v.put64(th+ethStartAddress, start)
-	v.put64(th+ethWin32Start, start)
+	v.put64(th+ethWin32Start, win32)
 	v.put64(th+ethCid, spec.pid)
 	v.put64(th+ethCid+8, tid)
+	return win32
 }
 
 // plantStack writes the frames of path on the stack whose top is top, as
