@@ -178,9 +178,12 @@ func hardwareErr(line string, err error, hint string) error {
 }
 
 func portIn(name string, size int, what string) *Command {
+	// The example reads an aligned port kdsim answers: the COM1 line
+	// status register, the 8254's counter 0 pair, the PCI data port.
+	example := map[int]string{1: " 3fd", 2: " 40", 4: " cfc"}[size]
 	return &Command{
 		Names: []string{name}, Group: groupData,
-		Example: name + " 3fd",
+		Example: name + example,
 		Help: fmt.Sprintf("Read a %s from an I/O port.\n\n\t%s Port\n\n", what, name) +
 			"The port is an expression below 10000. kd shows the port and the value (`000003fd: 60`); KD's exact " +
 			"layout is not documented.",
