@@ -6,7 +6,7 @@ import (
 )
 
 func init() {
-	addCommands(
+	addHinted(
 		&Command{
 			Names: []string{"e"}, Group: groupData,
 			Example: "e ffffd000`00000000 90 90",

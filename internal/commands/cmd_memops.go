@@ -19,7 +19,7 @@ const (
 const opChunk = 1 << 20
 
 func init() {
-	addCommands(
+	addHinted(
 		&Command{
 			Names: []string{"f"}, Group: groupData,
 			Example: "f ffffd000`00000000 L20 de ad be ef",

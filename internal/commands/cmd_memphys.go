@@ -52,6 +52,9 @@ func init() {
 			},
 		})
 	}
+	for _, c := range cmds {
+		c.Run = hinted(c)
+	}
 	addCommands(cmds...)
 }
 

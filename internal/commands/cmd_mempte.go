@@ -8,7 +8,7 @@ import (
 )
 
 func init() {
-	addCommands(
+	addHinted(
 		&Command{
 			Names: []string{"!pte"}, Group: groupData,
 			Example: "!pte nt!KiSystemStartup",

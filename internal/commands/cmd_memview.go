@@ -80,6 +80,9 @@ func init() {
 			"On an x64 target a pointer is 64 bits: dp shows what dq shows, 16 values by default." + physProse,
 		Run: func(ctx context.Context, e *Env, args string) (Result, error) { return cmdDump(ctx, e, "dp", args) },
 	})
+	for _, c := range cmds {
+		c.Run = hinted(c)
+	}
 	addCommands(cmds...)
 }
 

@@ -443,3 +443,27 @@ func TestPointeesCoalesced(t *testing.T) {
 		t.Fatalf("dqp over 2 distant pointers sent %d reads, want 2", got)
 	}
 }
+
+// TestMemoryErrorHints: failures of the target's memory say where and
+// hint at the next step, and keep their cause for errors.As.
+func TestMemoryErrorHints(t *testing.T) {
+	s := newSession(t, targettest.Options{})
+	hole, _ := s.Gap(s.Sym("nt!__ImageBase"), 64)
+	for _, tc := range []struct{ line, hint string }{
+		{"f " + hexAddr(hole) + " L10 90", "!pte " + fmt.Sprintf("%x`%08x", hole>>32, uint32(hole))},
+		{"eb " + hexAddr(hole) + " 90", "!pte"},
+		{"!eb 7fff0000 1", "!vtop"},
+		{"!pte 8000`00000000", "bit 47"},
+		{"!vtop 0 8000`00000000", "bit 47"},
+	} {
+		err := s.fail(tc.line)
+		var ce *commands.Error
+		if !errors.As(err, &ce) || len(ce.Hints) == 0 || !strings.Contains(ce.Hints[0], tc.hint) || !strings.HasPrefix(ce.Msg, tc.line+": ") {
+			t.Fatalf("%s: %v (hints %v), want a hint with %q", tc.line, err, ce.Hints, tc.hint)
+		}
+	}
+	var pe *target.PhysicalAccessError
+	if err := s.fail("!ed 7fff0000 1"); !errors.As(err, &pe) || pe.Addr != 0x7fff0000 {
+		t.Fatalf("!ed into no memory: %v", err)
+	}
+}

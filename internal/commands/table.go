@@ -143,9 +143,13 @@ func syntaxErr(line, format string, args ...any) error {
 type Error struct {
 	Msg   string
 	Hints []string
+	Err   error // the cause, when there is one (errors.As finds it)
 }
 
 func (e *Error) Error() string { return e.Msg }
+
+// Unwrap returns the cause.
+func (e *Error) Unwrap() error { return e.Err }
 
 // Lookup splits a command and finds its entry. It never returns nil: an
 // unknown name gives a command whose Run returns errUnknownCommand.

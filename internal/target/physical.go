@@ -80,6 +80,13 @@ func (e *PhysicalAccessError) Error() string {
 	return fmt.Sprintf("physical memory access error at #%x", e.Addr)
 }
 
+// NonCanonicalError says an address is not a canonical x64 address.
+type NonCanonicalError struct{ Addr uint64 }
+
+func (e *NonCanonicalError) Error() string {
+	return fmt.Sprintf("%08x`%08x is not a canonical x64 address", e.Addr>>32, uint32(e.Addr))
+}
+
 // Bits of an x64 page-table entry.
 const (
 	PTEValid    = 1 << 0
@@ -134,7 +141,7 @@ func Canonical(va uint64) bool {
 func (t *Target) WalkPageTables(ctx context.Context, dirBase, va uint64) (PageWalk, error) {
 	w := PageWalk{VA: va, DirBase: dirBase & PTEFrameMask}
 	if !Canonical(va) {
-		return w, fmt.Errorf("%08x`%08x is not a canonical x64 address", va>>32, uint32(va))
+		return w, &NonCanonicalError{Addr: va}
 	}
 	table := w.DirBase
 	for level := 0; level < 4; level++ {
