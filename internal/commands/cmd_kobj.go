@@ -20,7 +20,7 @@ func init() {
 var kobjCommands = []*Command{
 	{
 		Names: []string{"!process"}, Group: groupKernel,
-		Example: "!process 0 0\n!process 0 0 lsass.exe\n!process ffffc000`12400000 7",
+		Example: "!process 0 0\n!process 0 0 lsass.exe\n!process 0 7 lsass.exe",
 		Help: "Display processes: one, the current one, or every process on PsActiveProcessHead.\n\n" +
 			"\t!process [Process [Flags [ImageName]]]\n\n" +
 			"Process is 0 for every process, -1 (or nothing) for the current one, a process id (a value below " +
@@ -35,7 +35,7 @@ var kobjCommands = []*Command{
 	},
 	{
 		Names: []string{"!thread"}, Group: groupKernel,
-		Example: "!thread\n!thread ffffc000`12409000",
+		Example: "!thread\n!thread @$thread",
 		Help: "Display a thread: its ids, wait state, times, stack bounds and stack.\n\n" +
 			"\t!thread [Address [Flags]]\n\n" +
 			"Address is an ETHREAD, or -1 (or nothing) for the current thread of the current processor (read from " +
@@ -46,7 +46,7 @@ var kobjCommands = []*Command{
 	},
 	{
 		Names: []string{".thread"}, Group: groupKernel,
-		Example: ".thread ffffc000`12409000",
+		Example: ".thread @$thread",
 		Help: "Set the implicit thread: k walks that thread's stack until the target runs again.\n\n\t.thread [Address]\n\n" +
 			"Address is an ETHREAD that is not running; its saved rip, rsp and rbp come from the KSWITCH_FRAME at " +
 			"KTHREAD.KernelStack and k starts from them, with KD's \"Stack trace for last set context\" line. " +
