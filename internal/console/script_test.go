@@ -120,7 +120,7 @@ func TestScriptResyncThenBreakIn(t *testing.T) {
 func TestScriptDesync(t *testing.T) {
 	ts := startScript(t, func(c *testConfig) {
 		c.Sim.DesyncAfter = 25 // after the connection's own requests
-		c.Engine = kdproto.Options{AckTimeout: 200 * time.Millisecond, ReplyTimeout: 300 * time.Millisecond, Retries: 2}
+		c.Engine = kdproto.Options{AckTimeout: time.Second, ReplyTimeout: 1500 * time.Millisecond, Retries: 2} // generous: a loaded CI machine must not time out a healthy request
 	})
 	repaired := false
 	for i := 1; i <= 40 && !repaired; i++ {
