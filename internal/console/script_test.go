@@ -119,7 +119,7 @@ func TestScriptResyncThenBreakIn(t *testing.T) {
 // itself, says so in one line and sends it again: no command fails.
 func TestScriptDesync(t *testing.T) {
 	ts := startScript(t, func(c *testConfig) {
-		c.Sim.DesyncAfter = 25 // after the connection's own requests
+		c.Sim.DesyncAfter = 25                                                                                 // after the connection's own requests
 		c.Engine = kdproto.Options{AckTimeout: time.Second, ReplyTimeout: 1500 * time.Millisecond, Retries: 2} // generous: a loaded CI machine must not time out a healthy request
 	})
 	repaired := false
