@@ -32,8 +32,7 @@ type dumpState struct {
 	u     uint64 // where u continues
 	haveU bool
 	// phys is where !db, !dd and !dq continue (0 at first).
-	phys     uint64
-	physForm string
+	phys uint64
 	// enter is the element size of the last eb/ew/ed/eq, which e uses
 	// (0: bytes).
 	enter int

@@ -376,6 +376,12 @@ func TestSearchFillWithoutTargetAPIs(t *testing.T) {
 	if res.ViaTarget || len(res.Hits) != len(planted) {
 		t.Fatalf("s by reads: via target %v, %d matches", res.ViaTarget, len(res.Hits))
 	}
+	// The writes emptied the cache: the search reads its range in maximal
+	// requests (plus the bytes a match may run past the end).
+	maxReads := (0x10000+5+target.MemoryChunk-1)/target.MemoryChunk + 1
+	if got := s.Reads() - reads; got > maxReads {
+		t.Fatalf("s by reads sent %d read requests, want at most %d", got, maxReads)
+	}
 	for i, h := range res.Hits {
 		if h.Addr != area+planted[i] || !bytes.Equal(h.Data[:6], []byte("KDSIM!")) {
 			t.Fatalf("hit %d at %#x, want %#x", i, h.Addr, area+planted[i])

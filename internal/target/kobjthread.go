@@ -50,7 +50,7 @@ func (t *Target) readThread(ctx context.Context, s *session, l *objLayout, addr,
 	}
 	th := Thread{Addr: addr, State: -1, WaitReason: -1, WaitMode: -1, Current: addr == cur}
 	cid := o.bytes(l, "et.Cid")
-	if cid == nil || len(cid) < 16 {
+	if len(cid) < 16 {
 		return th, fmt.Errorf("%w: thread %s is not readable", ErrNotObject, hexAddr(addr))
 	}
 	th.PID, th.TID = le64(cid), le64(cid[8:])
