@@ -28,8 +28,10 @@ var metaCommands = []*Command{
 	{
 		Names: []string{"vertarget"}, Group: groupTarget,
 		Example: "vertarget",
-		Help:    "Show the target's Windows version, kernel base and module list address.\n\n\tvertarget",
-		Run: func(_ context.Context, e *Env, args string) (Result, error) {
+		Help: "Show the target's Windows version, kernel base and module list address.\n\n\tvertarget\n\n" +
+			"The system uptime comes from the target's KUSER_SHARED_DATA, as .time's; the summary kd prints when it " +
+			"connects says `not available` rather than spend a request before the first prompt.",
+		Run: func(ctx context.Context, e *Env, args string) (Result, error) {
 			if err := noArgs("vertarget", args); err != nil {
 				return nil, err
 			}
@@ -37,7 +39,9 @@ var metaCommands = []*Command{
 			if !ok {
 				return nil, target.ErrNotStopped
 			}
-			return TargetInfo{info}, nil
+			res := TargetInfo{Info: info}
+			res.Uptime, res.HaveUptime = uptime(ctx, e)
+			return res, nil
 		},
 	},
 	{

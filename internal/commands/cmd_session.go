@@ -219,15 +219,24 @@ func cmdTime(ctx context.Context, e *Env, args string) (Result, error) {
 		return nil, target.ErrNotStopped
 	}
 	res := SessionTime{Time: info.Time}
-	if b, okb, err := e.T.ReadMemory(ctx, sharedUserData+8, 12); err == nil && len(b) == 12 && allTrue(okb) {
-		low := binary.LittleEndian.Uint32(b)
-		hi1, hi2 := binary.LittleEndian.Uint32(b[4:]), binary.LittleEndian.Uint32(b[8:])
-		t := uint64(hi1)<<32 | uint64(low)
-		if hi1 == hi2 && t < uint64(1<<63)/100 {
-			res.Uptime, res.HaveUptime = time.Duration(t*100), true
-		}
-	}
+	res.Uptime, res.HaveUptime = uptime(ctx, e)
 	return res, nil
+}
+
+// uptime reads the system uptime from the interrupt time in the target's
+// KUSER_SHARED_DATA; ok is false when it cannot be read or is torn.
+func uptime(ctx context.Context, e *Env) (time.Duration, bool) {
+	b, okb, err := e.T.ReadMemory(ctx, sharedUserData+8, 12)
+	if err != nil || len(b) != 12 || !allTrue(okb) {
+		return 0, false
+	}
+	low := binary.LittleEndian.Uint32(b)
+	hi1, hi2 := binary.LittleEndian.Uint32(b[4:]), binary.LittleEndian.Uint32(b[8:])
+	t := uint64(hi1)<<32 | uint64(low)
+	if hi1 != hi2 || t >= uint64(1<<63)/100 {
+		return 0, false
+	}
+	return time.Duration(t * 100), true
 }
 
 func cmdEffmach(_ context.Context, _ *Env, args string) (Result, error) {

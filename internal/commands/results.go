@@ -46,7 +46,11 @@ type Disassembly struct{ Lines []target.Location }
 type Evaluation struct{ Value uint64 }
 
 // TargetInfo is vertarget.
-type TargetInfo struct{ target.Info }
+type TargetInfo struct {
+	target.Info
+	Uptime     time.Duration // from KUSER_SHARED_DATA
+	HaveUptime bool
+}
 
 // VersionInfo is version (and CTRL+W): kd's version and, when known, the
 // target's.

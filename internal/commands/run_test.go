@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gokd/kd/internal/commands"
 	"github.com/gokd/kd/internal/sim"
@@ -338,6 +339,11 @@ func TestSessionCommands(t *testing.T) {
 	vt := as[commands.TargetInfo](t, "vertarget", s.run("vertarget"))
 	if vt.Version.KernBase != s.Machine.KernBase() || vt.NProcs != 2 || vt.Version.MinorVersion != sim.DefaultBuild {
 		t.Fatalf("vertarget %+v", vt)
+	}
+	// The uptime is KUSER_SHARED_DATA's interrupt time, in 100 ns units.
+	kusd := s.Peek(0xfffff78000000008, 8)
+	if want := time.Duration(binary.LittleEndian.Uint64(kusd) * 100); !vt.HaveUptime || vt.Uptime != want || want == 0 {
+		t.Fatalf("vertarget uptime %v (%v); KUSER_SHARED_DATA says %v", vt.Uptime, vt.HaveUptime, want)
 	}
 	v := as[commands.VersionInfo](t, "version", s.run("version"))
 	if v.Kd != "kd test version" || v.Target == nil || v.Target.Version.KernBase != s.Machine.KernBase() {

@@ -277,7 +277,11 @@ func resultData(res commands.Result) any {
 	case commands.Evaluation:
 		return map[string]any{"value": Hex(v.Value), "decimal": int64(v.Value)}
 	case commands.TargetInfo:
-		return info(v.Info)
+		m := info(v.Info)
+		if v.HaveUptime {
+			m["uptime_ms"] = v.Uptime.Milliseconds()
+		}
+		return m
 	case commands.VersionInfo:
 		m := map[string]any{"kd": v.Kd}
 		if v.Target != nil {

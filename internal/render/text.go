@@ -5,6 +5,7 @@ import (
 	"github.com/gokd/kd/internal/safetext"
 	"runtime"
 	"strings"
+	"time"
 
 	"github.com/gokd/kd/internal/commands"
 	"github.com/gokd/kd/internal/target"
@@ -184,7 +185,10 @@ func (r *Text) transport(e transport.Event) {
 }
 
 // summary prints the vertarget block.
-func (r *Text) summary(i target.Info) {
+func (r *Text) summary(i target.Info) { r.summaryUptime(i, 0, false) }
+
+// summaryUptime is summary with the system uptime when it is known.
+func (r *Text) summaryUptime(i target.Info, up time.Duration, haveUp bool) {
 	v := i.Version
 	mp := "UP"
 	if v.Flags&kdproto.VersionFlagMP != 0 || i.NProcs > 1 {
@@ -197,7 +201,11 @@ func (r *Text) summary(i target.Info) {
 	r.Out.Printf("%s Kernel Version %d %s %s %s", WindowsName(v.MinorVersion), v.MinorVersion, mp, kind, v.MachineName())
 	r.Out.Printf("Kernel base = 0x%s PsLoadedModuleList = 0x%s", Addr(v.KernBase), Addr(v.PsLoadedModuleList))
 	r.Out.Printf("Debug session time: %s", Time(i.Time))
-	r.Out.Printf("System Uptime: not available")
+	if haveUp {
+		r.Out.Printf("System Uptime: %s", Uptime(up))
+	} else {
+		r.Out.Printf("System Uptime: not available")
+	}
 }
 
 func (r *Text) resyncDone(e target.ResyncDone) {
@@ -345,7 +353,7 @@ func (r *Text) Result(res commands.Result) {
 	case commands.Evaluation:
 		o.Printf("Evaluate expression: %d = %s", int64(v.Value), Addr(v.Value))
 	case commands.TargetInfo:
-		r.summary(v.Info)
+		r.summaryUptime(v.Info, v.Uptime, v.HaveUptime)
 	case commands.VersionInfo:
 		if v.Target != nil {
 			r.summary(*v.Target)
