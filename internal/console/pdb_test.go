@@ -5,12 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/gokd/kd/internal/llvmtest"
 
 	"github.com/gokd/kd/internal/sim"
 )
@@ -115,31 +116,6 @@ func TestScriptPDBSymbols(t *testing.T) {
 	}
 }
 
-// llvmPdbutil finds llvm-pdbutil; CI sets KD_REQUIRE_LLVM=1 so that a
-// missing tool fails there instead of skipping.
-func llvmPdbutil(t *testing.T) string {
-	t.Helper()
-	for _, name := range []string{"llvm-pdbutil", "llvm-pdbutil-16", "llvm-pdbutil-15", "llvm-pdbutil-14"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	if os.Getenv("KD_REQUIRE_LLVM") == "1" {
-		t.Fatal("llvm-pdbutil not found and KD_REQUIRE_LLVM=1 (apt-get install llvm)")
-	}
-	t.Skip("llvm-pdbutil not installed (apt-get install llvm); set KD_REQUIRE_LLVM=1 to make this fail")
-	return ""
-}
-
-func runTool(t *testing.T, tool string, args ...string) string {
-	t.Helper()
-	out, err := exec.Command(tool, args...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("%s %v: %v\n%s", tool, args, err, out)
-	}
-	return string(out)
-}
-
 var (
 	reVA     = regexp.MustCompile(`(?m)^\s+([0-9A-F]+) virtual address$`)
 	rePublic = regexp.MustCompile("S_PUB32 \\[size = \\d+\\] `([^`]+)`\\s+flags = [^,]+, addr = (\\d+):(\\d+)")
@@ -152,12 +128,12 @@ var (
 func pdbutilPublics(t *testing.T, tool, pdbPath string) map[string]uint64 {
 	t.Helper()
 	var vas []uint64
-	for _, m := range reVA.FindAllStringSubmatch(runTool(t, tool, "dump", "--section-headers", pdbPath), -1) {
+	for _, m := range reVA.FindAllStringSubmatch(llvmtest.Run(t, tool, "dump", "--section-headers", pdbPath), -1) {
 		v, _ := strconv.ParseUint(m[1], 16, 64)
 		vas = append(vas, v)
 	}
 	out := map[string]uint64{}
-	for _, m := range rePublic.FindAllStringSubmatch(runTool(t, tool, "dump", "--publics", pdbPath), -1) {
+	for _, m := range rePublic.FindAllStringSubmatch(llvmtest.Run(t, tool, "dump", "--publics", pdbPath), -1) {
 		seg, _ := strconv.Atoi(m[2])
 		off, _ := strconv.ParseUint(m[3], 10, 64)
 		if seg < 1 || seg > len(vas) {
@@ -171,7 +147,7 @@ func pdbutilPublics(t *testing.T, tool, pdbPath string) map[string]uint64 {
 // pdbutilMembers returns "+0xOFF Name" for the members of struct name.
 func pdbutilMembers(t *testing.T, tool, pdbPath, name string) []string {
 	t.Helper()
-	dump := runTool(t, tool, "dump", "--types", pdbPath)
+	dump := llvmtest.Run(t, tool, "dump", "--types", pdbPath)
 	for _, m := range reStruct.FindAllStringSubmatch(dump, -1) {
 		if m[1] != name {
 			continue
@@ -200,7 +176,7 @@ func pdbutilMembers(t *testing.T, tool, pdbPath, name string) []string {
 // the same PDB files: every public at the module base plus its RVA, and
 // _KPRCB's members at their offsets.
 func TestPDBSymbolsMatchPdbutil(t *testing.T) {
-	tool := llvmPdbutil(t)
+	tool := llvmtest.Pdbutil(t)
 	opt, ss := withSimSymbols(t)
 	ts := startScript(t, opt)
 	ts.send("lm\nx simdrv!*\nx nt!*\ndt nt!_KPRCB\nq\n")

@@ -3,43 +3,26 @@ package pdb
 import (
 	"bufio"
 	"fmt"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/gokd/kd/internal/llvmtest"
 )
 
 // These tests compare the reader with llvm-pdbutil's dump of the same
 // files. CI sets KD_REQUIRE_LLVM=1 and installs LLVM, so a missing tool
 // fails there instead of skipping.
 
-func pdbutil(t *testing.T) string {
-	t.Helper()
-	for _, name := range []string{"llvm-pdbutil", "llvm-pdbutil-16", "llvm-pdbutil-15", "llvm-pdbutil-14"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	if os.Getenv("KD_REQUIRE_LLVM") == "1" {
-		t.Fatal("llvm-pdbutil not found and KD_REQUIRE_LLVM=1 (apt-get install llvm)")
-	}
-	t.Skip("llvm-pdbutil not installed (apt-get install llvm); set KD_REQUIRE_LLVM=1 to make this fail")
-	return ""
-}
-
 // dumpLines runs llvm-pdbutil dump with flags on path.
 func dumpLines(t *testing.T, tool, path string, flags ...string) []string {
 	t.Helper()
-	out, err := exec.Command(tool, append(append([]string{"dump"}, flags...), path)...).Output()
-	if err != nil {
-		t.Fatalf("llvm-pdbutil dump %v %s: %v", flags, path, err)
-	}
+	out := llvmtest.Run(t, tool, append(append([]string{"dump"}, flags...), path)...)
 	var lines []string
-	sc := bufio.NewScanner(strings.NewReader(string(out)))
+	sc := bufio.NewScanner(strings.NewReader(out))
 	for sc.Scan() {
 		lines = append(lines, sc.Text())
 	}
@@ -83,7 +66,7 @@ func addr(t *testing.T, secs []Section, line string) (uint32, bool) {
 }
 
 func TestAgainstPdbutilSummaryAndSections(t *testing.T) {
-	tool := pdbutil(t)
+	tool := llvmtest.Pdbutil(t)
 	for _, name := range testPDBs {
 		t.Run(name, func(t *testing.T) {
 			f := openTest(t, name)
@@ -133,7 +116,7 @@ func TestAgainstPdbutilSummaryAndSections(t *testing.T) {
 }
 
 func TestAgainstPdbutilSymbols(t *testing.T) {
-	tool := pdbutil(t)
+	tool := llvmtest.Pdbutil(t)
 	for _, name := range testPDBs {
 		t.Run(name, func(t *testing.T) {
 			f := openTest(t, name)

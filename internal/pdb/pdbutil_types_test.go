@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/gokd/kd/internal/llvmtest"
 )
 
 // tpiRecord is one record of llvm-pdbutil's --types dump.
@@ -117,7 +119,7 @@ func pdbutilFields(r tpiRecord) string {
 }
 
 func TestAgainstPdbutilTypes(t *testing.T) {
-	tool := pdbutil(t)
+	tool := llvmtest.Pdbutil(t)
 	for _, name := range testPDBs {
 		t.Run(name, func(t *testing.T) {
 			f := openTest(t, name)

@@ -1,36 +1,19 @@
 package pe
 
 import (
-	"os"
-	"os/exec"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/gokd/kd/internal/llvmtest"
 )
 
-// readobj runs llvm-readobj on a test image. Without the tool the test is
-// skipped, unless KD_REQUIRE_LLVM is set (CI sets it and installs llvm).
+// readobj runs llvm-readobj on a test image (skipped without the tool
+// unless KD_REQUIRE_LLVM is set).
 func readobj(t *testing.T, args ...string) string {
 	t.Helper()
-	var tool string
-	for _, name := range []string{"llvm-readobj", "llvm-readobj-14"} {
-		if p, err := exec.LookPath(name); err == nil {
-			tool = p
-			break
-		}
-	}
-	if tool == "" {
-		if os.Getenv("KD_REQUIRE_LLVM") != "" {
-			t.Fatal("llvm-readobj is not installed and KD_REQUIRE_LLVM is set")
-		}
-		t.Skip("llvm-readobj is not installed (apt-get install llvm)")
-	}
-	out, err := exec.Command(tool, args...).Output()
-	if err != nil {
-		t.Fatalf("%s %v: %v", tool, args, err)
-	}
-	return string(out)
+	return llvmtest.Run(t, llvmtest.Readobj(t), args...)
 }
 
 // TestMatchesReadobj compares the reader with llvm-readobj on the same files.

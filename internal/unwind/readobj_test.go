@@ -2,12 +2,12 @@ package unwind
 
 import (
 	"fmt"
-	"os"
-	"os/exec"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/gokd/kd/internal/llvmtest"
 )
 
 var regNames = [...]string{"RAX", "RCX", "RDX", "RBX", "RSP", "RBP", "RSI", "RDI", "R8", "R9", "R10", "R11", "R12", "R13", "R14", "R15"}
@@ -38,25 +38,9 @@ func readobjCode(c Code, ui Info) string {
 // compares it with llvm-readobj --unwind. Without the tool the test is
 // skipped, unless KD_REQUIRE_LLVM is set (CI sets it and installs llvm).
 func TestMatchesReadobj(t *testing.T) {
-	var tool string
-	for _, name := range []string{"llvm-readobj", "llvm-readobj-14"} {
-		if p, err := exec.LookPath(name); err == nil {
-			tool = p
-			break
-		}
-	}
-	if tool == "" {
-		if os.Getenv("KD_REQUIRE_LLVM") != "" {
-			t.Fatal("llvm-readobj is not installed and KD_REQUIRE_LLVM is set")
-		}
-		t.Skip("llvm-readobj is not installed (apt-get install llvm)")
-	}
-	out, err := exec.Command(tool, "--unwind", "../pe/testdata/unw.sys").Output()
-	if err != nil {
-		t.Fatal(err)
-	}
+	out := llvmtest.Run(t, llvmtest.Readobj(t), "--unwind", "../pe/testdata/unw.sys")
 	ti := loadTestImage(t)
-	blocks := strings.Split(string(out), "  RuntimeFunction {")[1:]
+	blocks := strings.Split(out, "  RuntimeFunction {")[1:]
 	if len(blocks) != len(ti.ft) {
 		t.Fatalf("readobj lists %d functions; the reader %d", len(blocks), len(ti.ft))
 	}
