@@ -173,7 +173,7 @@ func cmdView(ctx context.Context, e *Env, form, args string) (Result, error) {
 		for i := 0; i+f.size <= len(data); i += f.size {
 			name := ""
 			if allTrue(ok[i : i+f.size]) {
-				if val := element(data[i:], f.size); val != 0 {
+				if val := Element(data[i:], f.size); val != 0 {
 					name = e.T.Symbolize(ctx, val)
 				}
 			}
@@ -186,12 +186,12 @@ func cmdView(ctx context.Context, e *Env, form, args string) (Result, error) {
 		for i := 0; i+f.size <= len(data); i += f.size {
 			var p Pointee
 			if allTrue(ok[i : i+f.size]) {
-				b, pok, err := e.T.ReadMemory(ctx, element(data[i:], f.size), f.size)
+				b, pok, err := e.T.ReadMemory(ctx, Element(data[i:], f.size), f.size)
 				if err != nil {
 					return nil, err
 				}
 				if allTrue(pok) {
-					p = Pointee{Value: element(b, f.size), OK: true}
+					p = Pointee{Value: Element(b, f.size), OK: true}
 				}
 			}
 			v.Pointees = append(v.Pointees, p)
@@ -214,7 +214,7 @@ const pointeeGap = 128
 func prefetchPointees(ctx context.Context, e *Env, data []byte, ok []bool, size int) error {
 	var ps []uint64
 	for i := 0; i+size <= len(data); i += size {
-		if p := element(data[i:], size); allTrue(ok[i:i+size]) && p+uint64(size) > p {
+		if p := Element(data[i:], size); allTrue(ok[i:i+size]) && p+uint64(size) > p {
 			ps = append(ps, p)
 		}
 	}
@@ -245,7 +245,7 @@ func cutString(data []byte, ok []bool, size int) ([]byte, []bool) {
 			}
 			return data[:i], ok[:i]
 		}
-		if element(data[i:], size) == 0 {
+		if Element(data[i:], size) == 0 {
 			return data[:i], ok[:i]
 		}
 	}
@@ -254,7 +254,7 @@ func cutString(data []byte, ok []bool, size int) ([]byte, []bool) {
 }
 
 // element reads a little-endian value of size bytes.
-func element(b []byte, size int) uint64 {
+func Element(b []byte, size int) uint64 {
 	switch size {
 	case 1:
 		return uint64(b[0])

@@ -138,7 +138,7 @@ func formLine(form string, phys bool, at uint64, data []byte, ok []bool) string 
 				b.WriteString("????????")
 			}
 		default:
-			b.WriteString(valueText(l.size, le(data[o:], l.size), good))
+			b.WriteString(valueText(l.size, commands.Element(data[o:], l.size), good))
 		}
 	}
 	if form == "dyb" {
@@ -175,18 +175,6 @@ func allOK(ok []bool) bool {
 		}
 	}
 	return true
-}
-
-func le(b []byte, size int) uint64 {
-	switch size {
-	case 1:
-		return uint64(b[0])
-	case 2:
-		return uint64(binary.LittleEndian.Uint16(b))
-	case 4:
-		return uint64(binary.LittleEndian.Uint32(b))
-	}
-	return binary.LittleEndian.Uint64(b)
 }
 
 // valueText is one hex element; 8-byte values as KD's two halves.

@@ -1,7 +1,6 @@
 package render
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"strings"
@@ -192,32 +191,12 @@ func DumpLine(size, perLine int, at uint64, data []byte, ok []bool) string {
 		}
 		b.WriteString("  ")
 		for i := range data {
-			switch {
-			case !ok[i]:
-				b.WriteByte('?')
-			case data[i] >= 0x20 && data[i] < 0x7f:
-				b.WriteByte(data[i])
-			default:
-				b.WriteByte('.')
-			}
+			b.WriteByte(asciiChar(data[i], ok[i]))
 		}
 	default:
 		for i := 0; i+size <= len(data); i += size {
 			b.WriteByte(' ')
-			all := true
-			for _, o := range ok[i : i+size] {
-				all = all && o
-			}
-			switch {
-			case size == 4 && all:
-				fmt.Fprintf(&b, "%08x", binary.LittleEndian.Uint32(data[i:]))
-			case size == 4:
-				b.WriteString("????????")
-			case all:
-				b.WriteString(Addr(binary.LittleEndian.Uint64(data[i:])))
-			default:
-				b.WriteString("????????`????????")
-			}
+			b.WriteString(valueText(size, commands.Element(data[i:], size), allOK(ok[i:i+size])))
 		}
 	}
 	return b.String()
