@@ -47,6 +47,11 @@ func (r transferResult) rate() float64 { return float64(r.n) / r.window.Seconds(
 // transfer serves a stopped machine at baud (0: unpaced) and runs the
 // client to copy n bytes of the bulk pool to a file, then checks the file.
 func (e env) transfer(baud int, n int64) (transferResult, error) {
+	return e.transferBy(transferClient, baud, n)
+}
+
+// transferBy is transfer with a given client.
+func (e env) transferBy(c client, baud int, n int64) (transferResult, error) {
 	t, err := startTarget(e.dir, sim.Config{Seed: seed, Stopped: true, Baud: baud})
 	if err != nil {
 		return transferResult{}, err
@@ -54,7 +59,7 @@ func (e env) transfer(baud int, n int64) (transferResult, error) {
 	defer t.stop()
 	file := filepath.Join(e.dir, "dump.bin")
 	defer os.Remove(file)
-	args := transferClient.args(e.self, e.bin, t.sock, sim.BulkPoolBase, n, file)
+	args := c.args(e.self, e.bin, t.sock, sim.BulkPoolBase, n, file)
 	cmd := exec.Command(args[0], args[1:]...)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
