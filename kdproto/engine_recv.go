@@ -250,11 +250,15 @@ func (e *Engine) onReset() {
 	e.resetGen++
 	rs := e.resyncers
 	e.resyncers = nil
+	// The request in flight hears of the RESET before a resyncer wakes:
+	// a resyncer that is a request repairing itself (repairReset) starts
+	// its next attempt as soon as it wakes, and a signal sent after that
+	// would restart the new attempt, which then sent its request twice.
+	e.signalLocked(signal{kind: sigReset})
 	e.mu.Unlock()
 	for _, c := range rs {
 		close(c)
 	}
-	e.signalPending(signal{kind: sigReset})
 	if len(rs) == 0 {
 		e.emit(Event{Kind: EventTargetReset})
 	}
