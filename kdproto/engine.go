@@ -176,6 +176,7 @@ type Engine struct {
 	nextID    uint32  // id of the host's next data packet
 	lastRecv  uint32  // id of the last data packet delivered from the target
 	haveLast  bool    // lastRecv is valid
+	sticky    bool    // the target's sync bit outlives an ACK, so it means no restart (until a RESET)
 	pend      pending // request in flight
 	resyncers []chan struct{}
 	lastStop  []byte // payload of the last state change, to spot repeats

@@ -118,7 +118,8 @@ func (e *Engine) handle(p Packet) {
 	}
 	e.mu.Lock()
 	dup := e.haveLast && p.ID == e.lastRecv
-	if p.ID&SyncPacketID != 0 && !dup && !e.caps.ResetKeepsIDs {
+	fresh := !dup && e.syncRestart(p)
+	if fresh {
 		// Only a target that started over sets the sync bit: it expects
 		// the host's next packet to carry InitialPacketID again.
 		e.nextID = InitialPacketID
@@ -182,7 +183,7 @@ func (e *Engine) handle(p Packet) {
 		}
 		e.signalLocked(signal{kind: sigStateChange})
 		e.mu.Unlock()
-		e.emit(Event{Kind: EventStateChange, State: sc, Repeat: repeat, Stale: stale})
+		e.emit(Event{Kind: EventStateChange, State: sc, Repeat: repeat, Stale: stale, Fresh: fresh})
 	case PacketTypeDebugIO:
 		d, err := ParseDebugIO(p.Payload)
 		if err != nil {
@@ -216,6 +217,23 @@ func (e *Engine) handle(p Packet) {
 	}
 }
 
+// syncRestart reports whether data packet p says the target started its
+// numbering over: it carries the sync bit, on a link whose RESET renumbers,
+// from a target whose bit is not known to stick. A manipulate packet with
+// the bit is a reply, and only a target that has been asked something
+// replies, so it cannot have started over: that target keeps the bit set
+// after an ACK (VirtualKD clears the wrong bit, spec §3.2), and its sync
+// bit means nothing until the next RESET clears it. Called with e.mu held.
+func (e *Engine) syncRestart(p Packet) bool {
+	if p.ID&SyncPacketID == 0 || e.caps.ResetKeepsIDs {
+		return false
+	}
+	if p.Type == PacketTypeStateManipulate {
+		e.sticky = true
+	}
+	return !e.sticky
+}
+
 // dataNote says, for the trace, what becomes of a data packet.
 func (e *Engine) dataNote(p Packet, dup bool) string {
 	if e.trace.Load() == nil {
@@ -246,6 +264,7 @@ func (e *Engine) onReset() {
 	if !e.caps.ResetKeepsIDs {
 		e.nextID = InitialPacketID
 		e.haveLast = false
+		e.sticky = false // the RESET cleared the target's sync bit
 	}
 	e.resetGen++
 	rs := e.resyncers

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"net"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -109,6 +110,104 @@ func TestEngineSyncBitRenumbersHost(t *testing.T) {
 		ft.wantControl(PacketTypeAcknowledge, InitialPacketID|1)
 		if r := wantResult(t, ch); r.err != nil {
 			t.Fatal(r.err)
+		}
+	})
+}
+
+// A stop whose packet carries the sync bit is Fresh (the engine
+// renumbered: the ids are in step without a RESET); a duplicate of it, a
+// stop without the bit and the stop of a KDNET-like link are not.
+func TestEngineFreshStop(t *testing.T) {
+	engineTest(t, Options{}, func(t *testing.T, e *Engine, ft *fakeTarget) {
+		sc := stateChange(0x1000)
+		ft.sendData(PacketTypeStateChange64, InitialPacketID|SyncPacketID, sc)
+		ft.wantControl(PacketTypeAcknowledge, InitialPacketID)
+		if ev := nextEvent(t, e); ev.Kind != EventStateChange || !ev.Fresh {
+			t.Fatalf("first stop %v; want fresh", ev)
+		}
+		// The ACK was lost: the same packet again is a duplicate.
+		ft.sendData(PacketTypeStateChange64, InitialPacketID|SyncPacketID, sc)
+		ft.wantControl(PacketTypeAcknowledge, InitialPacketID)
+		ch := goRequest(e, NewManipulate(APIGetVersion, 0, nil, nil))
+		ft.wantManipulate(InitialPacketID, APIGetVersion)
+		ft.sendControl(PacketTypeAcknowledge, InitialPacketID)
+		ft.reply(InitialPacketID|1, NewManipulate(APIGetVersion, 0, nil, nil))
+		ft.wantControl(PacketTypeAcknowledge, InitialPacketID|1)
+		if r := wantResult(t, ch); r.err != nil {
+			t.Fatal(r.err)
+		}
+		// A stop without the sync bit (after a go) is not fresh.
+		ft.sendData(PacketTypeStateChange64, InitialPacketID, stateChange(0x2000))
+		ft.wantControl(PacketTypeAcknowledge, InitialPacketID)
+		if ev := nextEvent(t, e); ev.Kind != EventStateChange || ev.Fresh {
+			t.Fatalf("stop without the sync bit %v; want not fresh", ev)
+		}
+	})
+	synctest.Test(t, func(t *testing.T) {
+		host, tgt := net.Pipe()
+		ft := newFakeTarget(t, tgt)
+		link := capsLink{NewKDCOMLink(host, 0, 0), LinkCaps{ResetKeepsIDs: true, Name: "test"}}
+		e := NewEngineLink(link, Options{})
+		defer tgt.Close()
+		defer e.Close()
+		ft.sendData(PacketTypeStateChange64, InitialPacketID|SyncPacketID, stateChange(0x1000))
+		ft.wantControl(PacketTypeAcknowledge, InitialPacketID)
+		if ev := nextEvent(t, e); ev.Kind != EventStateChange || ev.Fresh {
+			t.Fatalf("stop on a link whose RESET keeps the ids %v; want not fresh", ev)
+		}
+	})
+}
+
+// A target whose sync bit sticks (VirtualKD clears bit 3 instead of 0x800
+// after an ACK): its first stop is fresh, its replies carry the bit too.
+// A reply cannot mean a restart: from then on the bit renumbers nothing,
+// until a RESET clears it and a fresh target is believed again.
+func TestEngineStickySyncBitIsNotARestart(t *testing.T) {
+	engineTest(t, Options{}, func(t *testing.T, e *Engine, ft *fakeTarget) {
+		const sync = InitialPacketID | SyncPacketID
+		ft.sendData(PacketTypeStateChange64, sync, stateChange(0x1000))
+		ft.wantControl(PacketTypeAcknowledge, InitialPacketID)
+		if ev := nextEvent(t, e); !ev.Fresh {
+			t.Fatalf("first stop %v; want fresh", ev)
+		}
+		// Target ids 0x80800801, 0x80800800, ... (the bit stays); the
+		// host's go on 0x80800000, 0x80800001, 0x80800000.
+		own := uint32(sync | 1)
+		for i, want := range []uint32{InitialPacketID, InitialPacketID | 1, InitialPacketID} {
+			ch := goRequest(e, NewManipulate(APIGetVersion, 0, nil, nil))
+			ft.wantManipulate(want, APIGetVersion)
+			ft.sendControl(PacketTypeAcknowledge, want)
+			ft.reply(own, NewManipulate(APIGetVersion, 0, nil, nil))
+			ft.wantControl(PacketTypeAcknowledge, own&^SyncPacketID)
+			if r := wantResult(t, ch); r.err != nil {
+				t.Fatalf("request %d: %v", i, r.err)
+			}
+			own ^= 1
+		}
+		// A later stop with the bit is not a restart either.
+		ft.sendData(PacketTypeStateChange64, own, stateChange(0x2000))
+		ft.wantControl(PacketTypeAcknowledge, own&^SyncPacketID)
+		if ev := nextEvent(t, e); ev.Kind != EventStateChange || ev.Fresh {
+			t.Fatalf("stop of a sticky target %v; want not fresh", ev)
+		}
+		ch := goRequest(e, NewManipulate(APIGetVersion, 0, nil, nil))
+		ft.wantManipulate(InitialPacketID|1, APIGetVersion) // not renumbered
+		ft.sendControl(PacketTypeAcknowledge, InitialPacketID|1)
+		ft.reply(own^1, NewManipulate(APIGetVersion, 0, nil, nil))
+		ft.wantControl(PacketTypeAcknowledge, (own^1)&^SyncPacketID)
+		if r := wantResult(t, ch); r.err != nil {
+			t.Fatal(r.err)
+		}
+		// A RESET clears the bit on the target: a sync bit after it
+		// means a restart again.
+		ft.sendControl(PacketTypeReset, 0)
+		if ev := nextEvent(t, e); ev.Kind != EventTargetReset {
+			t.Fatalf("event %v; want the target's RESET", ev)
+		}
+		ft.sendData(PacketTypeStateChange64, sync, stateChange(0x3000))
+		ft.wantControl(PacketTypeAcknowledge, InitialPacketID)
+		if ev := nextEvent(t, e); !ev.Fresh {
+			t.Fatalf("stop with the sync bit after a RESET %v; want fresh", ev)
 		}
 	})
 }

@@ -49,6 +49,12 @@ type Event struct {
 	// resuming the target since the stop it copies: a re-send for sure,
 	// never a new stop, even when it is handled after a later resume.
 	Stale bool
+	// Fresh marks a state change whose packet carried the sync bit: the
+	// target started its numbering over and the engine renumbered, so the
+	// packet ids are in step without a RESET exchange. Never set on a
+	// duplicate, on a link whose RESET keeps the ids (KDNET), or for a
+	// target whose sync bit sticks (a reply carried it).
+	Fresh bool
 	// Text is the DbgPrint text, the DbgPrompt prompt or the warning. It is
 	// raw target bytes: sanitise before display.
 	Text []byte
@@ -61,7 +67,7 @@ type Event struct {
 func (e Event) String() string {
 	switch e.Kind {
 	case EventStateChange:
-		return fmt.Sprintf("%s %s repeat=%v", e.Kind, e.State, e.Repeat)
+		return fmt.Sprintf("%s %s repeat=%v fresh=%v", e.Kind, e.State, e.Repeat, e.Fresh)
 	case EventPrint, EventPrompt, EventWarning, EventRepaired:
 		return fmt.Sprintf("%s %q", e.Kind, e.Text)
 	case EventLinkError:
