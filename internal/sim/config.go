@@ -44,6 +44,10 @@ type Config struct {
 	MuteAfter   int           // after this many served requests the target goes deaf and dumb ...
 	MuteFor     time.Duration // ... for this long (once)
 	Evil        bool          // hostile but well-checksummed packets
+	// StickySyncBit keeps the 0x800 sync bit on every packet the target
+	// sends until a RESET: after an ACK it clears bit 3 instead, as
+	// VirtualKD's host-side emulation does (spec kdcom-protocol.md §3.2).
+	StickySyncBit bool
 	// NoSearchFill answers SearchMemory and FillMemory with
 	// STATUS_NOT_IMPLEMENTED, as a target without those APIs.
 	NoSearchFill bool

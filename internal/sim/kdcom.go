@@ -105,7 +105,7 @@ func (m *Machine) recv(l *link, want kdproto.PacketType) (recvResult, kdproto.Pa
 			switch h.Type {
 			case kdproto.PacketTypeAcknowledge:
 				if want == kdproto.PacketTypeAcknowledge && h.ID == m.curID&^kdproto.SyncPacketID {
-					m.curID = (m.curID ^ 1) &^ kdproto.SyncPacketID
+					m.nextOwnID()
 					return recvOK, kdproto.Packet{Header: h}, nil
 				}
 			case kdproto.PacketTypeReset:
@@ -129,7 +129,7 @@ func (m *Machine) recv(l *link, want kdproto.PacketType) (recvResult, kdproto.Pa
 			if err := m.sendControl(l, kdproto.PacketTypeResend, 0); err != nil {
 				return recvTimeout, kdproto.Packet{}, err
 			}
-			m.curID = (m.curID ^ 1) &^ kdproto.SyncPacketID
+			m.nextOwnID()
 			return recvOK, kdproto.Packet{Header: h}, nil
 		}
 		if n := int(h.ByteCount); n > kdproto.MaxPacketSize || n < minMessage(want) {
@@ -194,6 +194,18 @@ func (m *Machine) recv(l *link, want kdproto.PacketType) (recvResult, kdproto.Pa
 			return recvOK, p, nil
 		}
 	}
+}
+
+// nextOwnID moves CurrentPacketId on once a packet was delivered: bit 0
+// toggles and the sync bit clears (spec §3.2). With StickySyncBit it
+// clears bit 3 instead, as VirtualKD's host-side emulation does, so the
+// sync bit stays until a RESET.
+func (m *Machine) nextOwnID() {
+	drop := uint32(kdproto.SyncPacketID)
+	if m.cfg.StickySyncBit {
+		drop = 0x8
+	}
+	m.curID = (m.curID ^ 1) &^ drop
 }
 
 // nak answers a malformed data packet with RESEND (id 0).
