@@ -79,3 +79,29 @@ func TestBreakinLoopRestartsAfterAFailure(t *testing.T) {
 		}
 	}
 }
+
+type fixedBaud int
+
+func (b fixedBaud) SetBaud(int) error { return nil }
+func (b fixedBaud) Baud() int         { return int(b) }
+
+// The listen window before the first RESET: two 300-character packets of
+// line time at the port's speed, at least 100 ms; 100 ms where kd knows
+// no speed (pipes, sockets, 1394, KDNET).
+func TestListenWindow(t *testing.T) {
+	for _, tt := range []struct {
+		conn any
+		want time.Duration
+	}{
+		{nil, 100 * time.Millisecond},
+		{fixedBaud(0), 100 * time.Millisecond},
+		{fixedBaud(115200), 100 * time.Millisecond}, // 52 ms of line time
+		{fixedBaud(57600), 104166666 * time.Nanosecond},
+		{fixedBaud(19200), 312500 * time.Microsecond},
+		{fixedBaud(9600), 625 * time.Millisecond},
+	} {
+		if got := listenWindow(tt.conn); got != tt.want {
+			t.Errorf("listenWindow(%v) = %v; want %v", tt.conn, got, tt.want)
+		}
+	}
+}

@@ -6,7 +6,10 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
+	"testing/synctest"
+	"time"
 
 	"github.com/gokd/kd/internal/sim"
 	"github.com/gokd/kd/internal/target"
@@ -86,4 +89,191 @@ func TestFirstStopRequests(t *testing.T) {
 	if sym := r.Target.Symbolize(r.Ctx, r.Sym("nt!KiIdleLoop")); sym != "nt!KiIdleLoop" || r.Reads()-before != walked {
 		t.Fatalf("symbol %q after the walk, %d reads more", sym, r.Reads()-before-walked)
 	}
+}
+
+// resetsOut counts the RESET packets kd wrote, from a trace hook (a
+// running target eats them unread, so the machine cannot count them), and
+// notes the (bubble) time of the first.
+type resetsOut struct {
+	mu    sync.Mutex
+	n     int
+	first time.Time
+}
+
+func (c *resetsOut) hook(tr kdproto.TraceRecord) {
+	if tr.Dir != kdproto.DirOut || tr.Breakin || tr.Packet.Type != kdproto.PacketTypeReset || !tr.Packet.IsControl() {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.n == 0 {
+		c.first = time.Now()
+	}
+	c.n++
+}
+
+func (c *resetsOut) get() (int, time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.n, c.first
+}
+
+// tracedRig opens a rig with c's hook installed before the connection.
+func tracedRig(t *testing.T, o targettest.Options, c *resetsOut) *targettest.Rig {
+	o.NoOpen = true
+	r := targettest.New(t, o)
+	r.Target.SetTrace(c.hook)
+	if err := r.Target.Open(r.Ctx); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// A freshly booted stopped target sends its stop with the sync bit: its
+// numbering started over, so kd connects without a RESET exchange, asks
+// at once, and stays in step through a go and a break-in.
+func TestConnectFreshStopWithoutReset(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var c resetsOut
+		start := time.Now()
+		r := tracedRig(t, targettest.Options{Sim: sim.Config{Stopped: true}}, &c)
+		targettest.Next[target.Connected](r, nil)
+		st := r.Stop()
+		if took := time.Since(start); took >= 100*time.Millisecond {
+			t.Errorf("first stop shown after %v: kd waited out the listen window", took)
+		}
+		if st.Location.Symbol != "nt!DbgBreakPointWithStatus" {
+			t.Fatalf("first stop %+v", st)
+		}
+		if _, err := r.Target.Registers(r.Ctx); err != nil {
+			t.Fatal(err)
+		}
+		if err := r.Target.Go(r.Ctx); err != nil {
+			t.Fatal(err)
+		}
+		r.WaitSim(sim.EventRun, "", 1)
+		r.Target.Interrupt()
+		if st := r.Stop(); !st.BreakIn {
+			t.Fatalf("stop %+v; want the break-in", st)
+		}
+		if _, _, err := r.Target.ReadMemory(r.Ctx, r.Sym("nt!KiIdleLoop"), 16); err != nil {
+			t.Fatal(err)
+		}
+		n, _ := c.get()
+		if n != 0 || r.SimCount(sim.EventReset, "") != 0 || len(targettest.Events[target.ResetAnswered](r)) != 0 {
+			t.Fatalf("%d RESET packets sent, %d taken by the machine; want none", n, r.SimCount(sim.EventReset, ""))
+		}
+	})
+}
+
+// .restart reconnects to the same stopped machine: its stop comes again
+// without the sync bit (kd's ACKs cleared it), so the RESET exchange puts
+// the ids in step before kd asks anything.
+func TestReconnectStopWithoutSyncBitResets(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r, first := targettest.Stopped(t, targettest.Options{})
+		if n := r.SimCount(sim.EventReset, ""); n != 0 {
+			t.Fatalf("%d RESETs at the fresh connection", n)
+		}
+		if err := r.Target.Restart(); err != nil {
+			t.Fatal(err)
+		}
+		targettest.Next[target.Restarting](r, nil)
+		targettest.Next[target.ResetAnswered](r, nil)
+		targettest.Next[target.Connected](r, nil)
+		if st := r.Stop(); st.PC != first.PC {
+			t.Fatalf("stop after .restart %+v", st)
+		}
+		if n := r.SimCount(sim.EventReset, ""); n != 1 {
+			t.Fatalf("the machine took %d RESETs at the reconnection; want 1", n)
+		}
+	})
+}
+
+// A running target that says nothing gets its first RESET once the
+// listen window is over, not at once, and not later.
+func TestConnectSilentTargetResetAfterWindow(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var c resetsOut
+		start := time.Now()
+		r := tracedRig(t, targettest.Options{}, &c)
+		targettest.Next[target.Waiting](r, nil)
+		r.Pump("the first RESET", func() bool { n, _ := c.get(); return n > 0 })
+		_, at := c.get()
+		if d := at.Sub(start); d != 100*time.Millisecond {
+			t.Fatalf("first RESET %v after the connection; want after the 100 ms listen window", d)
+		}
+		// The target answers when it stops.
+		r.Target.Interrupt()
+		targettest.Next[target.ResetAnswered](r, nil)
+		targettest.Next[target.Connected](r, nil)
+		if st := r.Stop(); !st.BreakIn {
+			t.Fatalf("stop %+v", st)
+		}
+	})
+}
+
+// -b: the break-in byte at once and the RESET half a second later (or as
+// soon as the stop comes), sync bit or not: unchanged.
+func TestConnectBreakInStillResets(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var c resetsOut
+		r := tracedRig(t, targettest.Options{Sim: sim.Config{Stopped: true}, Target: target.Config{BreakIn: true}}, &c)
+		targettest.Next[target.ResetAnswered](r, nil)
+		targettest.Next[target.Connected](r, nil)
+		r.Stop()
+		if n, _ := c.get(); n != 1 || r.SimCount(sim.EventReset, "") != 1 {
+			t.Fatalf("%d RESETs sent, %d taken; want 1", n, r.SimCount(sim.EventReset, ""))
+		}
+	})
+}
+
+// A target whose sync bit sticks until a RESET (VirtualKD): the first
+// stop has it and kd connects without RESET; every later packet has it
+// too, which must not renumber kd's requests (they would be dropped as
+// duplicates and time out).
+func TestConnectStickySyncBitTarget(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		start := time.Now()
+		r, _ := targettest.Stopped(t, targettest.Options{Sim: sim.Config{StickySyncBit: true}})
+		for i := range 3 {
+			if _, _, err := r.Target.ReadMemory(r.Ctx, r.Sym("nt!KiIdleLoop")+uint64(i)*0x1000, 16); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := r.Target.Go(r.Ctx); err != nil {
+			t.Fatal(err)
+		}
+		r.WaitSim(sim.EventRun, "", 1)
+		r.Target.Interrupt()
+		if st := r.Stop(); !st.BreakIn {
+			t.Fatalf("stop %+v", st)
+		}
+		if _, err := r.Target.Registers(r.Ctx); err != nil {
+			t.Fatal(err)
+		}
+		if n := r.SimCount(sim.EventReset, ""); n != 0 {
+			t.Fatalf("%d RESETs; want none", n)
+		}
+		if n := len(targettest.Events[target.Repaired](r)); n != 0 {
+			t.Fatalf("%d repairs: kd fell out of step", n)
+		}
+		// In fake time: no request waited for a timeout.
+		if took := time.Since(start); took >= 500*time.Millisecond {
+			t.Fatalf("took %v: a request timed out", took)
+		}
+		// .restart: the stopped target is silent, so the listen window
+		// ends in a RESET exchange, which also clears its sticky bit.
+		if err := r.Target.Restart(); err != nil {
+			t.Fatal(err)
+		}
+		targettest.Next[target.ResetAnswered](r, nil)
+		r.Stop()
+		if _, err := r.Target.Registers(r.Ctx); err != nil {
+			t.Fatal(err)
+		}
+		if n := r.SimCount(sim.EventReset, ""); n != 1 {
+			t.Fatalf("%d RESETs at the reconnection; want 1", n)
+		}
+	})
 }

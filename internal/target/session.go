@@ -28,7 +28,8 @@ type session struct {
 	resetCancel   context.CancelFunc // ends the connection-time RESET loop
 	breakinCancel context.CancelFunc // ends the break-in loop (guarded by Target.mu)
 	connectSeq    int                // numbers the RESET loops; stale notes are dropped
-	synced        bool               // a RESET exchange completed on this link
+	synced        bool               // the packet ids are in step: a RESET exchange, or a first stop with the sync bit
+	listening     bool               // the waiting RESET loop is the connection's listen window
 	pendingStop   *kdproto.Event     // a first stop waiting for the RESET exchange
 	resetPhase    *atomic.Int32      // the current RESET loop's phase (loopWaiting...)
 	established   bool               // the target talked on this connection
@@ -91,7 +92,9 @@ type resyncNote struct {
 // second (bounded by resets=) until the target answers; with breakIn it
 // also sends the break-in byte every second until the target stops, the
 // first RESET half a second after the first break-in so that the two
-// never run together on the line.
+// never run together on the line. Without breakIn kd first listens for
+// listenWindow: a target that stops with the sync bit needs no RESET
+// (onStateChange).
 func (t *Target) startConnecting(s *session, breakIn, announce bool) {
 	if announce {
 		t.emit(Waiting{})
@@ -103,7 +106,58 @@ func (t *Target) startConnecting(s *session, breakIn, announce bool) {
 		t.startResetLoop(s, 500*time.Millisecond)
 		return
 	}
-	t.startResetLoop(s, 0)
+	t.startResetLoop(s, listenWindow(s.conn))
+	s.listening = true
+}
+
+// Listening before the first RESET. A stopped target is usually sending
+// its state change when kd connects: if that packet carries the sync bit,
+// the target started its numbering over and the RESET exchange would only
+// make it send the stop again (47 ms at 115200). kd may join in the
+// middle of a packet, whose rest is lost until the target sends it again,
+// so the window is the line time of two packets of listenPacket
+// characters (the largest a stopped target sends unasked: a state change
+// is 257, one for a module load a little more), and at least listenMin,
+// which covers a pipe or socket (no line time) and the scheduling of both
+// ends. A silent (running) target only answers a RESET when it next talks,
+// so starting its RESETs listenMin later costs nothing anyone waits for.
+const (
+	listenMin    = 100 * time.Millisecond
+	listenPacket = 300
+)
+
+// listenWindow is how long kd listens on conn before its first RESET:
+// 100 ms, or 625 ms at 9600 baud when the line is a serial port.
+func listenWindow(conn any) time.Duration {
+	bs, ok := conn.(transport.BaudSetter)
+	if !ok || bs.Baud() <= 0 {
+		return listenMin
+	}
+	// 8N1: ten bits a character.
+	line := time.Duration(2*listenPacket*10) * time.Second / time.Duration(bs.Baud())
+	return max(listenMin, line)
+}
+
+// joinFresh reports whether the first stop ev lets kd skip the RESET
+// exchange, and if so cancels the RESET loop that waits out the listen
+// window: the stop's packet carried the sync bit (the engine renumbered,
+// so the ids are in step) and that loop has sent nothing yet. A loop that
+// is sending is left to finish its exchange, as is any other first stop.
+func (s *session) joinFresh(ev kdproto.Event) bool {
+	if !ev.Fresh || !s.listening || s.pendingStop != nil || s.resetPhase == nil {
+		return false
+	}
+	if !s.resetPhase.CompareAndSwap(loopWaiting, loopCancelled) {
+		return false
+	}
+	if s.resetCancel != nil {
+		s.resetCancel()
+		s.resetCancel = nil
+	}
+	s.resetPhase = nil
+	s.listening = false
+	s.synced = true
+	return true
 }
 
 // Phases of a connection-time RESET loop.
@@ -126,6 +180,7 @@ func (t *Target) startResetLoop(s *session, delay time.Duration) {
 	if s.resetCancel != nil {
 		s.resetCancel()
 	}
+	s.listening = false // set again by startConnecting for its own loop
 	ctx, cancel := context.WithCancel(s.ctx)
 	s.resetCancel = cancel
 	s.connectSeq++
@@ -216,6 +271,7 @@ func (t *Target) stopConnecting(s *session) {
 		s.resetCancel = nil
 	}
 	s.resetPhase = nil
+	s.listening = false
 }
 
 // onConnectDone notes the end of a connection-time RESET loop. Once the

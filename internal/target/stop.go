@@ -83,11 +83,12 @@ func (t *Target) AnswerPrompt(ctx context.Context, line string) error {
 func (t *Target) onStateChange(ctx context.Context, s *session, ev kdproto.Event) {
 	sc := ev.State
 
-	if !s.haveVersion && !s.synced {
+	if !s.haveVersion && !s.synced && !s.joinFresh(ev) {
 		// The first stop of a connection: put the packet ids in step
-		// with a RESET exchange before asking anything. A RESET loop
-		// already sending is left alone: two RESETs crossing on the
-		// line would confuse the exchange.
+		// with a RESET exchange before asking anything, unless the stop
+		// carried the sync bit within the listen window (joinFresh). A
+		// RESET loop already sending is left alone: two RESETs crossing
+		// on the line would confuse the exchange.
 		t.stopBreakins(s)
 		if s.pendingStop == nil {
 			t.startResetLoop(s, 0)
