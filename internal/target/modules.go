@@ -36,9 +36,13 @@ const ldrFullDllName = 0x48
 // module is a Module with its export names, read when first needed.
 type module struct {
 	Module
-	pathString [16]byte // the loader's FullDllName UNICODE_STRING
-	loaded     bool     // exports were looked for
-	exports    []export // sorted by address
+	pathString [16]byte     // the loader's FullDllName UNICODE_STRING
+	indexed    bool         // the export tables were looked for
+	idx        *exportIndex // nil when the image has no export directory
+	loaded     bool         // all export names were looked for
+	exports    []export     // sorted by address, then name
+	extra      []export     // the extra symbol table's names in the module
+	extraDone  bool
 }
 
 type export struct {
@@ -183,9 +187,9 @@ func (t *Target) walk(ctx context.Context, s *session, y *modules) (*module, err
 // kernelModule returns nt as GetVersion's KernBase and its PE header's
 // SizeOfImage describe it, before the loader list has been walked (nil
 // once the walk started, or when the header is unreadable). Its File is
-// empty until the walk reaches it. The header's 0x200 bytes are the ones
-// the export names are read from, so knowing nt this way costs no request
-// of its own.
+// empty until the walk reaches it. The header bytes read are the ones
+// the export directory is found from, so knowing nt this way costs no
+// request of its own.
 func (t *Target) kernelModule(ctx context.Context, s *session, y *modules) *module {
 	if y.kernel != nil || y.kernelTried || y.started || y.kernBase == 0 {
 		return y.kernel
@@ -202,11 +206,6 @@ func (t *Target) kernelModule(ctx context.Context, s *session, y *modules) *modu
 	y.kernel = &module{Module: Module{Name: "nt", Base: y.kernBase, Size: size}}
 	return y.kernel
 }
-
-// peHeaderRead is how much of an image's start is read for its headers:
-// the DOS header, the PE header and the optional header's data
-// directories of any usual image.
-const peHeaderRead = 0x200
 
 // imageSize returns the SizeOfImage of the PE32+ headers in b (0 when b
 // holds none).
@@ -294,123 +293,139 @@ func (t *Target) moduleNamed(ctx context.Context, s *session, y *modules, n stri
 	return nil, nil
 }
 
-// loadExports reads a module's PE export directory from memory.
-func (t *Target) loadExports(ctx context.Context, s *session, m *module) error {
-	if m.loaded {
+// imageReader returns the reader of m's image through the page cache.
+// Its reads stay inside the image (SizeOfImage) and give the readable
+// prefix; a link error is kept for the caller.
+func (t *Target) imageReader(ctx context.Context, s *session, m *module) imageReader {
+	return func(rva uint32, n int) ([]byte, error) {
+		if n <= 0 || uint64(rva) >= uint64(m.Size) {
+			return nil, nil
+		}
+		n = int(min(uint64(n), uint64(m.Size)-uint64(rva)))
+		b, ok, err := t.readMemory(ctx, s, m.Base+uint64(rva), n)
+		if err != nil {
+			return nil, err
+		}
+		i := 0
+		for i < len(ok) && ok[i] {
+			i++
+		}
+		return b[:i], nil
+	}
+}
+
+// loadIndex reads m's export directory and tables, once (see
+// exportIndex). A region small enough to read whole is read whole, and
+// its names taken at once. Only a link error is returned.
+func (t *Target) loadIndex(ctx context.Context, s *session, m *module) error {
+	if m.indexed || m.loaded {
 		return nil
 	}
-	ex, err := t.readExports(ctx, s, m)
+	x, err := readExportIndex(t.imageReader(ctx, s, m), m.Size)
 	if err != nil {
 		return err // the link failed: try again next time
 	}
-	m.loaded = true
+	m.idx, m.indexed = x, true
+	if x != nil && x.whole {
+		return t.loadExports(ctx, s, m) // the strings are in the cache
+	}
+	return nil
+}
+
+// hasExports reports whether m has names: exported ones or the extra
+// table's. Before the list is read, a named export is one the tables have.
+func (t *Target) hasExports(m *module) bool {
+	if m.loaded {
+		return len(m.exports) > 0
+	}
+	return m.idx != nil && len(m.idx.byAddr) > 0 || len(t.extraFor(m)) > 0
+}
+
+// extraFor returns the extra symbol table's names in m (Config.Symbols,
+// less linker-defined __ names), sorted like m.exports; computed once.
+func (t *Target) extraFor(m *module) []export {
+	if m.extraDone {
+		return m.extra
+	}
 	prefix := strings.ToLower(m.Name) + "!"
 	for name, addr := range t.cfg.Symbols {
 		if strings.HasPrefix(strings.ToLower(name), prefix) && !strings.HasPrefix(name[len(prefix):], "__") &&
 			addr >= m.Base && addr-m.Base < uint64(m.Size) {
-			ex = append(ex, export{addr: addr, name: name[len(prefix):]})
+			m.extra = append(m.extra, export{addr: addr, name: name[len(prefix):]})
 		}
 	}
+	sortExports(m.extra)
+	m.extraDone = true
+	return m.extra
+}
+
+func sortExports(ex []export) {
 	sort.Slice(ex, func(i, j int) bool {
 		if ex[i].addr != ex[j].addr {
 			return ex[i].addr < ex[j].addr
 		}
 		return ex[i].name < ex[j].name
 	})
+}
+
+// loadExports reads all of a module's export names (x, ln, lm v,
+// module!name need them all), from the tables loadIndex read: only the
+// strings not read yet go on the wire.
+func (t *Target) loadExports(ctx context.Context, s *session, m *module) error {
+	if m.loaded {
+		return nil
+	}
+	if err := t.loadIndex(ctx, s, m); err != nil || m.loaded {
+		return err
+	}
+	var ex []export
+	if x := m.idx; x != nil {
+		rel, err := x.all(t.imageReader(ctx, s, m))
+		if err != nil {
+			return err // the link failed: try again next time
+		}
+		for _, e := range rel {
+			ex = append(ex, export{addr: m.Base + e.addr, name: e.name})
+		}
+	}
+	m.loaded = true
+	ex = append(ex, t.extraFor(m)...)
+	sortExports(ex)
 	m.exports = slices.Compact(ex) // the extra table repeats exported names
 	return nil
 }
 
-// readExports reads the export names of m. Memory the target refuses, or
-// a malformed directory, gives no names; only a link error is returned.
-func (t *Target) readExports(ctx context.Context, s *session, m *module) ([]export, error) {
-	var linkErr error
-	rd := func(addr uint64, n int) []byte {
-		if linkErr != nil {
-			return nil
+// exportBelow returns m's export (or extra symbol) nearest at or below
+// addr. Before the full list is read it reads only what that needs: the
+// name of the export found in the tables (none when the extra table has a
+// nearer symbol). ok is false when there is none or the link failed.
+func (t *Target) exportBelow(ctx context.Context, s *session, m *module, addr uint64) (export, bool) {
+	if !m.loaded && m.idx != nil && addr >= m.Base && addr-m.Base <= 0xFFFFFFFF {
+		extra := t.extraFor(m)
+		j := sort.Search(len(extra), func(k int) bool { return extra[k].addr > addr }) - 1
+		e, ok, full, err := m.idx.below(t.imageReader(ctx, s, m), uint32(addr-m.Base))
+		switch {
+		case err != nil:
+			return export{}, false
+		case !full:
+			e.addr += m.Base
+			if j >= 0 && (!ok || extra[j].addr > e.addr || extra[j].addr == e.addr && extra[j].name > e.name) {
+				return extra[j], true
+			}
+			return e, ok
 		}
-		b, ok, err := t.readMemory(ctx, s, addr, n)
-		if err != nil {
-			linkErr = err
-			return nil
-		}
-		i := 0
-		for i < len(ok) && ok[i] {
-			i++
-		}
-		return b[:i]
+		// An empty name or many aliases: the list decides.
 	}
-	hdr := rd(m.Base, peHeaderRead) // DOS header, PE header and data directories
-	if len(hdr) >= 0x40 && binary.LittleEndian.Uint32(hdr[0x3C:])+24+0x78 > peHeaderRead {
-		hdr = rd(m.Base, 0x400)
-	}
-	if len(hdr) < 0x40 || hdr[0] != 'M' || hdr[1] != 'Z' {
-		return nil, linkErr
-	}
-	pe := binary.LittleEndian.Uint32(hdr[0x3C:])
-	if pe == 0 || uint64(pe)+24+0x78 > uint64(len(hdr)) || string(hdr[pe:pe+4]) != "PE\x00\x00" {
-		return nil, nil
-	}
-	opt := hdr[pe+24:]
-	if binary.LittleEndian.Uint16(opt) != 0x20B {
-		return nil, nil // not PE32+
-	}
-	dirRVA := binary.LittleEndian.Uint32(opt[0x70:])
-	dirSize := binary.LittleEndian.Uint32(opt[0x74:])
-	if dirRVA == 0 || dirSize < 40 || dirSize > 1<<20 || uint64(dirRVA)+uint64(dirSize) > uint64(m.Size) {
-		return nil, nil
-	}
-	dir := rd(m.Base+uint64(dirRVA), int(dirSize))
-	if len(dir) < 40 {
-		return nil, linkErr
-	}
-	nFuncs := binary.LittleEndian.Uint32(dir[0x14:])
-	nNames := binary.LittleEndian.Uint32(dir[0x18:])
-	funcsRVA := binary.LittleEndian.Uint32(dir[0x1C:])
-	namesRVA := binary.LittleEndian.Uint32(dir[0x20:])
-	ordsRVA := binary.LittleEndian.Uint32(dir[0x24:])
-	if nFuncs > maxExports || nNames > maxExports {
-		return nil, nil
-	}
-	funcs := rd(m.Base+uint64(funcsRVA), int(nFuncs)*4)
-	names := rd(m.Base+uint64(namesRVA), int(nNames)*4)
-	ords := rd(m.Base+uint64(ordsRVA), int(nNames)*2)
-	if len(funcs) < int(nFuncs)*4 || len(names) < int(nNames)*4 || len(ords) < int(nNames)*2 {
-		return nil, linkErr
-	}
-	// Names usually live inside the export directory: take them from dir.
-	nameAt := func(rva uint32) string {
-		if rva < dirRVA || rva >= dirRVA+uint32(len(dir)) {
-			return cString(rd(m.Base+uint64(rva), 128))
-		}
-		return cString(dir[rva-dirRVA:])
-	}
-	var ex []export
-	for i := 0; i < int(nNames); i++ {
-		ord := binary.LittleEndian.Uint16(ords[2*i:])
-		if uint32(ord) >= nFuncs {
-			continue
-		}
-		frva := binary.LittleEndian.Uint32(funcs[4*int(ord):])
-		if frva >= dirRVA && frva < dirRVA+dirSize {
-			continue // a forwarder
-		}
-		name := nameAt(binary.LittleEndian.Uint32(names[4*i:]))
-		if name == "" {
-			continue
-		}
-		ex = append(ex, export{addr: m.Base + uint64(frva), name: safetext.Sanitize([]byte(name))})
-	}
-	return ex, linkErr
-}
-
-func cString(b []byte) string {
-	for i, c := range b {
-		if c == 0 {
-			return string(b[:i])
+	if !m.loaded {
+		if err := t.loadExports(ctx, s, m); err != nil {
+			return export{}, false
 		}
 	}
-	return string(b)
+	j := sort.Search(len(m.exports), func(k int) bool { return m.exports[k].addr > addr }) - 1
+	if j < 0 {
+		return export{}, false
+	}
+	return m.exports[j], true
 }
 
 // Symbolize names addr as module!symbol+0xoff, or module+0xoff when the

@@ -145,23 +145,24 @@ func (t *Target) dropSymbols() {
 
 // ensureSymbols loads m's symbols if they are deferred: with a symbol
 // path, the image headers and RSDS record from memory, then the PDB, else
-// the exports; without one, only the export names (the PE header and the
-// export directory: the headers beyond are read when something needs them,
-// see ensureImage). Only a link error (or a cancelled context) is
+// the exports; without one, only the export directory's tables (the
+// headers beyond are read when something needs them, see ensureImage).
+// Export names are read one at a time as addresses are named, and all of
+// them by ensureNames. Only a link error (or a cancelled context) is
 // returned; the module is then left deferred for the next try.
 func (t *Target) ensureSymbols(ctx context.Context, s *session, m *module) (*modSyms, error) {
 	ms := t.symsOf(m)
 	if ms.state != SymDeferred {
 		if ms.state == SymExport {
-			return ms, t.loadExports(ctx, s, m)
+			return ms, t.loadIndex(ctx, s, m)
 		}
 		return ms, nil
 	}
 	if !t.symPathSet() {
-		if err := t.loadExports(ctx, s, m); err != nil {
+		if err := t.loadIndex(ctx, s, m); err != nil {
 			return ms, err
 		}
-		if len(m.exports) > 0 {
+		if t.hasExports(m) {
 			ms.state, ms.why = SymExport, noSymbolPath
 			return ms, nil
 		}
@@ -180,13 +181,24 @@ func (t *Target) ensureSymbols(ctx context.Context, s *session, m *module) (*mod
 		}
 	}
 	if ms.pdb == nil {
-		if err := t.loadExports(ctx, s, m); err != nil {
+		if err := t.loadIndex(ctx, s, m); err != nil {
 			return ms, err
 		}
 		ms.state = SymExport
 		return ms, t.sayOnce(ctx, s, m, ms)
 	}
 	return ms, nil
+}
+
+// ensureNames is ensureSymbols for the questions that need every export
+// name (x, ln, lm v, module!name, .reload /f): a module named by its
+// exports gets the whole list.
+func (t *Target) ensureNames(ctx context.Context, s *session, m *module) (*modSyms, error) {
+	ms, err := t.ensureSymbols(ctx, s, m)
+	if err != nil || ms.state != SymExport {
+		return ms, err
+	}
+	return ms, t.loadExports(ctx, s, m)
 }
 
 // noSymbolPath is why no PDB is loaded when there is no symbol path.

@@ -83,7 +83,7 @@ func (t *Target) ModuleInfos(ctx context.Context, load bool, match func(Module) 
 		}
 		ms := t.symsOf(m)
 		if load {
-			if ms, err = t.ensureSymbols(ctx, s, m); err != nil {
+			if ms, err = t.ensureNames(ctx, s, m); err != nil {
 				return nil, err
 			}
 			if err = t.ensureImage(ctx, s, m, ms); err != nil {
@@ -132,9 +132,9 @@ func (t *Target) Reload(ctx context.Context, now bool, match func(Module) bool) 
 			}
 			delete(t.syms, k)
 		}
-		m.loaded, m.exports = false, nil
+		m.loaded, m.exports, m.indexed, m.idx = false, nil, false, nil
 		if now {
-			if _, err := t.ensureSymbols(ctx, s, m); err != nil {
+			if _, err := t.ensureNames(ctx, s, m); err != nil {
 				return n, err
 			}
 		}
@@ -159,7 +159,7 @@ func (t *Target) symbolModule(ctx context.Context, mod string) (*session, *modul
 	if m == nil {
 		return nil, nil, nil, fmt.Errorf("no module %q is loaded", mod)
 	}
-	ms, err := t.ensureSymbols(ctx, s, m)
+	ms, err := t.ensureNames(ctx, s, m)
 	return s, m, ms, err
 }
 
@@ -193,7 +193,7 @@ func (t *Target) FindSymbols(ctx context.Context, mod, pattern string) ([]Sym, e
 	}
 	var out []Sym
 	for _, m := range mods {
-		ms, err := t.ensureSymbols(ctx, s, m)
+		ms, err := t.ensureNames(ctx, s, m)
 		if err != nil {
 			return out, err
 		}
@@ -242,7 +242,7 @@ func (t *Target) NearSymbols(ctx context.Context, addr uint64) (Near, error) {
 		return out, ctx.Err()
 	}
 	out.Module = m.Name
-	ms, err := t.ensureSymbols(ctx, s, m)
+	ms, err := t.ensureNames(ctx, s, m)
 	if err != nil {
 		return out, err
 	}
@@ -264,7 +264,8 @@ func (t *Target) NearSymbols(ctx context.Context, addr uint64) (Near, error) {
 }
 
 // symbolize names addr: module!symbol+0xoff from the PDB or the exports,
-// module+0xoff beyond a function's known end or when nothing is near.
+// module+0xoff beyond a function's known end or when nothing is near. A
+// module named by its exports reads only the one name it needs.
 func (t *Target) symbolize(ctx context.Context, s *session, addr uint64) string {
 	y, _ := t.loadModules(ctx, s)
 	m := t.moduleAt(ctx, s, y, addr)
@@ -272,7 +273,17 @@ func (t *Target) symbolize(ctx context.Context, s *session, addr uint64) string 
 		return ""
 	}
 	ms, _ := t.ensureSymbols(ctx, s, m)
-	b, _, ok, _ := t.nearest(ms, m, addr)
+	var b Sym
+	var ok bool
+	switch {
+	case ms.pdb != nil:
+		b, _, ok, _ = t.nearest(ms, m, addr)
+	case ms.state == SymExport:
+		var e export
+		if e, ok = t.exportBelow(ctx, s, m, addr); ok {
+			b = Sym{Module: m.Name, Name: e.name, Addr: e.addr, Kind: "export"}
+		}
+	}
 	if ok {
 		off := addr - b.Addr
 		inside := off < 0x10000
