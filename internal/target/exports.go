@@ -112,8 +112,8 @@ func readExportIndex(rd imageReader, size uint32) (*exportIndex, error) {
 	x.whole = whole && len(dir) == int(dirSize)
 	nFuncs := binary.LittleEndian.Uint32(dir[0x14:])
 	nNames := binary.LittleEndian.Uint32(dir[0x18:])
-	if nFuncs > maxExports || nNames > maxExports {
-		return x, nil
+	if nFuncs > maxExports || nNames > maxExports || nNames == 0 {
+		return x, nil // no names to find: the tables are not needed
 	}
 	tabs, err := x.readTables(rd, [3]uint32{
 		binary.LittleEndian.Uint32(dir[0x1C:]),
@@ -148,7 +148,9 @@ func (x *exportIndex) readTables(rd imageReader, rvas, lens [3]uint32) ([3][]byt
 		if uint64(r)+uint64(lens[i]) > uint64(x.size) {
 			return out, nil
 		}
-		lo, hi, sum = min(lo, uint64(r)), max(hi, uint64(r)+uint64(lens[i])), sum+uint64(lens[i])
+		if lens[i] > 0 {
+			lo, hi, sum = min(lo, uint64(r)), max(hi, uint64(r)+uint64(lens[i])), sum+uint64(lens[i])
+		}
 	}
 	if hi-lo <= sum+64 { // together, with at most alignment between them
 		span, err := rd(uint32(lo), int(hi-lo))
@@ -156,11 +158,18 @@ func (x *exportIndex) readTables(rd imageReader, rvas, lens [3]uint32) ([3][]byt
 			return out, err
 		}
 		for i, r := range rvas {
-			out[i] = span[uint64(r)-lo : uint64(r)-lo+uint64(lens[i])]
+			out[i] = []byte{}
+			if lens[i] > 0 {
+				out[i] = span[uint64(r)-lo : uint64(r)-lo+uint64(lens[i])]
+			}
 		}
 		return out, nil
 	}
 	for i, r := range rvas {
+		out[i] = []byte{}
+		if lens[i] == 0 {
+			continue
+		}
 		b, err := rd(r, int(lens[i]))
 		if err != nil || len(b) < int(lens[i]) {
 			return [3][]byte{}, err

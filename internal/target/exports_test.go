@@ -258,3 +258,27 @@ func TestExportIndexLinkerLayout(t *testing.T) {
 		t.Fatalf("the last name: %+v, reads %x", e, im.reads)
 	}
 }
+
+// The header read covers an e_lfanew up to 0x120; a larger one costs one
+// more read, of the headers as far as the export directory entry.
+func TestExportDirEntryLargeLfanew(t *testing.T) {
+	for _, tc := range []struct {
+		lfanew uint32
+		reads  [][2]uint32
+	}{
+		{0x120, [][2]uint32{{0, 0x1B0}}},
+		{0x180, [][2]uint32{{0, 0x1B0}, {0, 0x180 + 0x90}}},
+	} {
+		im := &testImage{mem: make([]byte, 0x1000)}
+		copy(im.mem, "MZ")
+		binary.LittleEndian.PutUint32(im.mem[0x3C:], tc.lfanew)
+		copy(im.mem[tc.lfanew:], "PE\x00\x00")
+		binary.LittleEndian.PutUint16(im.mem[tc.lfanew+24:], 0x20B)
+		binary.LittleEndian.PutUint32(im.mem[tc.lfanew+24+0x70:], 0x800)
+		binary.LittleEndian.PutUint32(im.mem[tc.lfanew+24+0x74:], 0x123)
+		rva, n, err := exportDirEntry(im.read, 0x1000)
+		if err != nil || rva != 0x800 || n != 0x123 || !slices.Equal(im.reads, tc.reads) {
+			t.Errorf("e_lfanew %#x: %#x, %#x, %v; reads %x, want %x", tc.lfanew, rva, n, err, im.reads, tc.reads)
+		}
+	}
+}
