@@ -241,14 +241,7 @@ func TestConnectFreshStopWithoutReset(t *testing.T) {
 		if _, err := r.Target.Registers(r.Ctx); err != nil {
 			t.Fatal(err)
 		}
-		if err := r.Target.Go(r.Ctx); err != nil {
-			t.Fatal(err)
-		}
-		r.WaitSim(sim.EventRun, "", 1)
-		r.Target.Interrupt()
-		if st := r.Stop(); !st.BreakIn {
-			t.Fatalf("stop %+v; want the break-in", st)
-		}
+		goAndBreakIn(t, r)
 		if _, _, err := r.Target.ReadMemory(r.Ctx, r.Sym("nt!KiIdleLoop"), 16); err != nil {
 			t.Fatal(err)
 		}
@@ -334,14 +327,7 @@ func TestConnectStickySyncBitTarget(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if err := r.Target.Go(r.Ctx); err != nil {
-			t.Fatal(err)
-		}
-		r.WaitSim(sim.EventRun, "", 1)
-		r.Target.Interrupt()
-		if st := r.Stop(); !st.BreakIn {
-			t.Fatalf("stop %+v", st)
-		}
+		goAndBreakIn(t, r)
 		if _, err := r.Target.Registers(r.Ctx); err != nil {
 			t.Fatal(err)
 		}
@@ -369,4 +355,18 @@ func TestConnectStickySyncBitTarget(t *testing.T) {
 			t.Fatalf("%d RESETs at the reconnection; want 1", n)
 		}
 	})
+}
+
+// goAndBreakIn resumes the stopped target and breaks in again: the ids
+// must stay in step through a Continue and a new stop.
+func goAndBreakIn(t *testing.T, r *targettest.Rig) {
+	t.Helper()
+	if err := r.Target.Go(r.Ctx); err != nil {
+		t.Fatal(err)
+	}
+	r.WaitSim(sim.EventRun, "", 1)
+	r.Target.Interrupt()
+	if st := r.Stop(); !st.BreakIn {
+		t.Fatalf("stop %+v; want the break-in", st)
+	}
 }
