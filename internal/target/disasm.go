@@ -49,11 +49,7 @@ func (t *Target) location(ctx context.Context, s *session, pc uint64) Location {
 	if len(code) == 0 {
 		b, ok, err := t.readMemory(ctx, s, pc, 16)
 		if err == nil {
-			i := 0
-			for i < len(ok) && ok[i] {
-				i++
-			}
-			code = b[:i]
+			code = readable(b, ok)
 		}
 	}
 	return Location{Symbol: t.symbolize(ctx, s, pc), Inst: t.decode(ctx, s, pc, code)}

@@ -240,6 +240,15 @@ func (t *Target) readUnicode(ctx context.Context, s *session, us []byte) (string
 	return safetext.Sanitize([]byte(string(utf16.Decode(u)))), nil
 }
 
+// readable returns the prefix of b that the target could read.
+func readable(b []byte, ok []bool) []byte {
+	i := 0
+	for i < len(ok) && ok[i] {
+		i++
+	}
+	return b[:i]
+}
+
 func allOK(ok []bool) bool {
 	for _, o := range ok {
 		if !o {
@@ -306,11 +315,7 @@ func (t *Target) imageReader(ctx context.Context, s *session, m *module) imageRe
 		if err != nil {
 			return nil, err
 		}
-		i := 0
-		for i < len(ok) && ok[i] {
-			i++
-		}
-		return b[:i], nil
+		return readable(b, ok), nil
 	}
 }
 
